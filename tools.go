@@ -24,12 +24,11 @@ import (
 	_ "golang.org/x/image/draw"
 	_ "golang.org/x/image/webp"
 	_ "golang.org/x/net/html/charset"
-	_ "golang.org/x/text/unicode/norm"
-	_ "golang.org/x/text/cases"
-	_ "golang.org/x/text/transform"
-	_ "golang.org/x/text/runes"
-	_ "golang.org/x/time/rate"
 	_ "golang.org/x/term"
+	_ "golang.org/x/text/cases"
+	_ "golang.org/x/text/runes"
+	_ "golang.org/x/text/transform"
+	_ "golang.org/x/text/unicode/norm"
+	_ "golang.org/x/time/rate"
 	_ "gopkg.in/yaml.v3"
 )
-

@@ -137,7 +137,7 @@ type Image struct {
 	// CropPHash is the pHash of the central region, which survives crops
 	// and borders better than the whole-image hash.
 	CropPHash uint64 `json:"crop_phash,omitempty"`
-	HashErr     string `json:"hash_error,omitempty"`
+	HashErr   string `json:"hash_error,omitempty"`
 }
 
 // Signal is one piece of evidence the matcher found, with the weight it
