@@ -1,0 +1,182 @@
+package store
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/binary"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+)
+
+// bucketAudit holds the audit log: seq(8, big-endian) → JSON AuditEntry.
+// The store offers no way to change or delete an entry.
+var bucketAudit = []byte("audit")
+
+// ErrAuditTampered is returned by VerifyAudit when the hash chain is broken.
+var ErrAuditTampered = errors.New("audit log tampered")
+
+// AuditEntry is one recorded action: who did what to which thing, from
+// which state to which. Entries are chained by hash, so an entry changed or
+// removed in the file is detected by VerifyAudit.
+type AuditEntry struct {
+	Seq    uint64    `json:"seq"`
+	At     time.Time `json:"at"`
+	Actor  string    `json:"actor"`
+	Action string    `json:"action"`
+	Target string    `json:"target,omitempty"`
+	From   string    `json:"from,omitempty"`
+	To     string    `json:"to,omitempty"`
+	Detail string    `json:"detail,omitempty"`
+	// Prev is the Hash of the entry before; Hash covers this entry's
+	// fields and Prev.
+	Prev string `json:"prev,omitempty"`
+	Hash string `json:"hash"`
+}
+
+func (e AuditEntry) digest() string {
+	c := e
+	c.Hash = ""
+	buf, _ := json.Marshal(c)
+	sum := sha256.Sum256(buf)
+	return hex.EncodeToString(sum[:])
+}
+
+// AuditQuery narrows RecentAudit.
+type AuditQuery struct {
+	// Target, Actor and Action select entries with exactly that value when
+	// set.
+	Target string
+	Actor  string
+	Action string
+	// Limit bounds the entries returned (newest first); 0 means 100.
+	Limit int
+}
+
+func (q AuditQuery) match(e AuditEntry) bool {
+	return (q.Target == "" || e.Target == q.Target) &&
+		(q.Actor == "" || e.Actor == q.Actor) &&
+		(q.Action == "" || e.Action == q.Action)
+}
+
+// AppendAudit adds e to the end of the audit log and returns it as stored
+// (with its sequence number, time and hash).
+func (s *Store) AppendAudit(ctx context.Context, e AuditEntry) (AuditEntry, error) {
+	if e.Actor == "" || e.Action == "" {
+		return e, fmt.Errorf("append audit: actor and action are required: %w", ErrInvalid)
+	}
+	if e.At.IsZero() {
+		e.At = time.Now()
+	}
+	e.At = e.At.UTC()
+	err := s.db.Update(func(tx *bolt.Tx) error {
+		b, err := tx.CreateBucketIfNotExists(bucketAudit)
+		if err != nil {
+			return fmt.Errorf("create bucket %s: %w", bucketAudit, err)
+		}
+		e.Prev = ""
+		if k, v := b.Cursor().Last(); k != nil {
+			var last AuditEntry
+			if err := json.Unmarshal(v, &last); err != nil {
+				return fmt.Errorf("decode last audit entry: %w", err)
+			}
+			e.Prev = last.Hash
+		}
+		seq, err := b.NextSequence()
+		if err != nil {
+			return fmt.Errorf("audit sequence: %w", err)
+		}
+		e.Seq = seq
+		e.Hash = e.digest()
+		buf, err := json.Marshal(e)
+		if err != nil {
+			return fmt.Errorf("encode audit entry: %w", err)
+		}
+		var key [8]byte
+		binary.BigEndian.PutUint64(key[:], seq)
+		if err := b.Put(key[:], buf); err != nil {
+			return fmt.Errorf("put audit entry: %w", err)
+		}
+		return nil
+	})
+	if err != nil {
+		return e, fmt.Errorf("append audit %s: %w", e.Action, err)
+	}
+	return e, nil
+}
+
+// Audit calls fn for every audit entry, oldest first (for `patrol audit
+// --format jsonl`). An error from fn stops the walk and is returned.
+func (s *Store) Audit(ctx context.Context, fn func(AuditEntry) error) error {
+	return s.db.View(func(tx *bolt.Tx) error {
+		b := tx.Bucket(bucketAudit)
+		if b == nil {
+			return nil
+		}
+		c := b.Cursor()
+		for k, v := c.First(); k != nil; k, v = c.Next() {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+			var e AuditEntry
+			if err := json.Unmarshal(v, &e); err != nil {
+				return fmt.Errorf("decode audit entry %x: %w", k, err)
+			}
+			if err := fn(e); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// RecentAudit returns the newest entries matching q, newest first.
+func (s *Store) RecentAudit(ctx context.Context, q AuditQuery) ([]AuditEntry, error) {
+	if q.Limit <= 0 {
+		q.Limit = 100
+	}
+	var out []AuditEntry
+	err := s.db.View(func(tx *bolt.Tx) error {
+		b := tx.Bucket(bucketAudit)
+		if b == nil {
+			return nil
+		}
+		c := b.Cursor()
+		n := 0
+		for k, v := c.Last(); k != nil && len(out) < q.Limit; k, v = c.Prev() {
+			if n++; n%4096 == 0 {
+				if err := ctx.Err(); err != nil {
+					return err
+				}
+			}
+			var e AuditEntry
+			if err := json.Unmarshal(v, &e); err != nil {
+				return fmt.Errorf("decode audit entry %x: %w", k, err)
+			}
+			if q.match(e) {
+				out = append(out, e)
+			}
+		}
+		return nil
+	})
+	return out, err
+}
+
+// VerifyAudit walks the log and checks every entry's hash and its link to
+// the one before; it returns ErrAuditTampered naming the first bad entry.
+func (s *Store) VerifyAudit(ctx context.Context) error {
+	prev := ""
+	var want uint64 = 1
+	return s.Audit(ctx, func(e AuditEntry) error {
+		if e.Seq != want || e.Prev != prev || e.Hash != e.digest() {
+			return fmt.Errorf("audit entry %d: %w", e.Seq, ErrAuditTampered)
+		}
+		prev = e.Hash
+		want++
+		return nil
+	})
+}

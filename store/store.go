@@ -1,0 +1,564 @@
+// Package store keeps patrol's state in one bbolt file: listings, their
+// evidence snapshots, image bytes, sweeps with their frontier, and analysts'
+// verdicts. It is the only package that touches the file, and every write
+// happens in one transaction so that a crash leaves either the old or the new
+// state, never half of each.
+package store
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/binary"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"sync"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+
+	"github.com/patrol-dev/patrol/listing"
+)
+
+// ErrNotFound is returned when the asked-for record does not exist.
+var ErrNotFound = errors.New("not found")
+
+// Bucket names. Keys are chosen so that bbolt's byte order is the order the
+// readers want (time-ordered where it matters).
+var (
+	bucketListings  = []byte("listings")   // id → JSON listing.Listing
+	bucketBySeller  = []byte("by_seller")  // marketplace \x00 seller \x00 id → nil
+	bucketSnapMeta  = []byte("snap_meta")  // id \x00 fetchedAt(8) \x00 sha → JSON listing.Snapshot
+	bucketSnapHTML  = []byte("snap_html")  // id \x00 sha → gzip HTML
+	bucketImages    = []byte("images")     // sha256 → bytes
+	bucketSweeps    = []byte("sweeps")     // sweep id → JSON listing.Sweep
+	bucketFailures  = []byte("failures")   // sweep id \x00 seq(8) → JSON listing.Failure
+	bucketVerdicts  = []byte("verdicts")   // id \x00 at(8) → JSON listing.Verdict
+	bucketFrontier  = []byte("frontier")   // sweep id → nested: url → JSON frontierEntry
+	bucketQueryDone = []byte("query_done") // sweep id \x00 marketplace \x00 query → nil
+	bucketMeta      = []byte("meta")       // misc keys
+)
+
+var coreBuckets = [][]byte{
+	bucketListings, bucketBySeller, bucketSnapMeta, bucketSnapHTML, bucketImages,
+	bucketSweeps, bucketFailures, bucketVerdicts, bucketFrontier, bucketQueryDone, bucketMeta,
+}
+
+// maxSweepFailures bounds the failures kept inline in a sweep record; all of
+// them stay in the failures bucket.
+const maxSweepFailures = 200
+
+// Store is patrol's database.
+type Store struct {
+	db     *bolt.DB
+	path   string
+	gzPool sync.Pool
+}
+
+// Options tunes how the file is opened.
+type Options struct {
+	// Timeout bounds the wait for another process's lock on the file.
+	Timeout time.Duration
+	// NoSync skips fsync per transaction; only for benchmarks and tests
+	// that measure something else.
+	NoSync bool
+}
+
+// Open opens (creating if needed) the database at path.
+func Open(path string) (*Store, error) {
+	return OpenWith(path, Options{})
+}
+
+// OpenWith opens the database at path with opts.
+func OpenWith(path string, opts Options) (*Store, error) {
+	if opts.Timeout == 0 {
+		opts.Timeout = 5 * time.Second
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return nil, fmt.Errorf("create store directory: %w", err)
+	}
+	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: opts.Timeout, NoSync: opts.NoSync, FreelistType: bolt.FreelistMapType})
+	if err != nil {
+		return nil, fmt.Errorf("open store %s: %w", path, err)
+	}
+	err = db.Update(func(tx *bolt.Tx) error {
+		for _, b := range coreBuckets {
+			if _, err := tx.CreateBucketIfNotExists(b); err != nil {
+				return fmt.Errorf("create bucket %s: %w", b, err)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		db.Close()
+		return nil, fmt.Errorf("open store %s: %w", path, err)
+	}
+	return &Store{db: db, path: path}, nil
+}
+
+// Close closes the file.
+func (s *Store) Close() error {
+	if err := s.db.Close(); err != nil {
+		return fmt.Errorf("close store: %w", err)
+	}
+	return nil
+}
+
+// Path is the file the store lives in.
+func (s *Store) Path() string { return s.path }
+
+func be64(v int64) []byte {
+	var b [8]byte
+	binary.BigEndian.PutUint64(b[:], uint64(v))
+	return b[:]
+}
+
+func join(parts ...[]byte) []byte {
+	return bytes.Join(parts, []byte{0})
+}
+
+func ctxErr(ctx context.Context) error {
+	if ctx == nil {
+		return nil
+	}
+	return ctx.Err()
+}
+
+// ---- listings ----
+
+func getListing(tx *bolt.Tx, id listing.ID) (listing.Listing, bool, error) {
+	var l listing.Listing
+	v := tx.Bucket(bucketListings).Get([]byte(id))
+	if v == nil {
+		return l, false, nil
+	}
+	if err := json.Unmarshal(v, &l); err != nil {
+		return l, false, fmt.Errorf("decode listing %s: %w", id, err)
+	}
+	return l, true, nil
+}
+
+func sellerKey(l listing.Listing) []byte {
+	return join([]byte(l.Marketplace), []byte(l.Seller), []byte(l.ID))
+}
+
+func putListing(tx *bolt.Tx, l listing.Listing) error {
+	if l.ID == "" {
+		return errors.New("put listing: empty id")
+	}
+	old, had, err := getListing(tx, l.ID)
+	if err != nil {
+		return err
+	}
+	bs := tx.Bucket(bucketBySeller)
+	if had && (old.Seller != l.Seller || old.Marketplace != l.Marketplace) {
+		if err := bs.Delete(sellerKey(old)); err != nil {
+			return fmt.Errorf("unindex seller of %s: %w", l.ID, err)
+		}
+	}
+	if err := bs.Put(sellerKey(l), nil); err != nil {
+		return fmt.Errorf("index seller of %s: %w", l.ID, err)
+	}
+	buf, err := json.Marshal(l)
+	if err != nil {
+		return fmt.Errorf("encode listing %s: %w", l.ID, err)
+	}
+	if err := tx.Bucket(bucketListings).Put([]byte(l.ID), buf); err != nil {
+		return fmt.Errorf("put listing %s: %w", l.ID, err)
+	}
+	return nil
+}
+
+// PutListing writes l, replacing the stored listing with the same ID.
+func (s *Store) PutListing(ctx context.Context, l listing.Listing) error {
+	if err := ctxErr(ctx); err != nil {
+		return err
+	}
+	return s.db.Update(func(tx *bolt.Tx) error { return putListing(tx, l) })
+}
+
+// PutListings writes ls in one transaction (used by rescore).
+func (s *Store) PutListings(ctx context.Context, ls []listing.Listing) error {
+	if err := ctxErr(ctx); err != nil {
+		return err
+	}
+	return s.db.Update(func(tx *bolt.Tx) error {
+		for _, l := range ls {
+			if err := putListing(tx, l); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// Listing returns the listing with id, or ErrNotFound.
+func (s *Store) Listing(ctx context.Context, id listing.ID) (listing.Listing, error) {
+	var l listing.Listing
+	if err := ctxErr(ctx); err != nil {
+		return l, err
+	}
+	err := s.db.View(func(tx *bolt.Tx) error {
+		var ok bool
+		var err error
+		l, ok, err = getListing(tx, id)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			return fmt.Errorf("listing %s: %w", id, ErrNotFound)
+		}
+		return nil
+	})
+	return l, err
+}
+
+// EachListing calls fn for every stored listing in ID order; an error from
+// fn stops the walk and is returned.
+func (s *Store) EachListing(ctx context.Context, fn func(listing.Listing) error) error {
+	return s.db.View(func(tx *bolt.Tx) error {
+		c := tx.Bucket(bucketListings).Cursor()
+		n := 0
+		for k, v := c.First(); k != nil; k, v = c.Next() {
+			if n++; n%1024 == 0 {
+				if err := ctxErr(ctx); err != nil {
+					return err
+				}
+			}
+			var l listing.Listing
+			if err := json.Unmarshal(v, &l); err != nil {
+				return fmt.Errorf("decode listing %s: %w", k, err)
+			}
+			if err := fn(l); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// CountListings returns how many listings are stored.
+func (s *Store) CountListings(ctx context.Context) (int, error) {
+	n := 0
+	err := s.db.View(func(tx *bolt.Tx) error {
+		n = tx.Bucket(bucketListings).Stats().KeyN
+		return nil
+	})
+	return n, err
+}
+
+// ListingsBySeller returns every listing of seller on marketplace.
+func (s *Store) ListingsBySeller(ctx context.Context, marketplace, seller string) ([]listing.Listing, error) {
+	var out []listing.Listing
+	prefix := join([]byte(marketplace), []byte(seller), nil)
+	err := s.db.View(func(tx *bolt.Tx) error {
+		c := tx.Bucket(bucketBySeller).Cursor()
+		for k, _ := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, _ = c.Next() {
+			id := listing.ID(k[len(prefix):])
+			l, ok, err := getListing(tx, id)
+			if err != nil {
+				return err
+			}
+			if ok {
+				out = append(out, l)
+			}
+		}
+		return nil
+	})
+	return out, err
+}
+
+// SellerConfirmed counts the listings of seller on marketplace that an
+// analyst confirmed as infringing (confirmed, noticed, removed or still up):
+// the repeat-infringer figure.
+func (s *Store) SellerConfirmed(ctx context.Context, marketplace, seller string) (int, error) {
+	ls, err := s.ListingsBySeller(ctx, marketplace, seller)
+	if err != nil {
+		return 0, err
+	}
+	n := 0
+	for _, l := range ls {
+		if IsConfirmed(l.Status) {
+			n++
+		}
+	}
+	return n, nil
+}
+
+// IsConfirmed reports whether st means an analyst judged the listing
+// infringing.
+func IsConfirmed(st listing.Status) bool {
+	switch st {
+	case listing.StatusConfirmed, listing.StatusNoticed, listing.StatusRemoved, listing.StatusStillUp:
+		return true
+	}
+	return false
+}
+
+// DeleteListing removes a listing and its seller entry; its snapshots and
+// verdicts stay (evidence is never dropped silently; retention purges them
+// explicitly).
+func (s *Store) DeleteListing(ctx context.Context, id listing.ID) error {
+	return s.db.Update(func(tx *bolt.Tx) error {
+		l, ok, err := getListing(tx, id)
+		if err != nil || !ok {
+			return err
+		}
+		if err := tx.Bucket(bucketBySeller).Delete(sellerKey(l)); err != nil {
+			return fmt.Errorf("unindex seller of %s: %w", id, err)
+		}
+		if err := tx.Bucket(bucketListings).Delete([]byte(id)); err != nil {
+			return fmt.Errorf("delete listing %s: %w", id, err)
+		}
+		return nil
+	})
+}
+
+// ---- verdicts ----
+
+// SetStatus records an analyst's verdict and moves the listing to its
+// status in one transaction. Previous is filled from the stored listing.
+func (s *Store) SetStatus(ctx context.Context, v listing.Verdict) (listing.Verdict, error) {
+	if !v.Status.Valid() {
+		return v, fmt.Errorf("set status of %s: unknown status %q", v.ListingID, v.Status)
+	}
+	if v.At.IsZero() {
+		v.At = time.Now().UTC()
+	}
+	err := s.db.Update(func(tx *bolt.Tx) error {
+		l, ok, err := getListing(tx, v.ListingID)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			return fmt.Errorf("set status of %s: %w", v.ListingID, ErrNotFound)
+		}
+		v.Previous = l.Status
+		l.Status = v.Status
+		if err := putListing(tx, l); err != nil {
+			return err
+		}
+		buf, err := json.Marshal(v)
+		if err != nil {
+			return fmt.Errorf("encode verdict: %w", err)
+		}
+		key := join([]byte(v.ListingID), be64(v.At.UnixNano()))
+		if err := tx.Bucket(bucketVerdicts).Put(key, buf); err != nil {
+			return fmt.Errorf("put verdict of %s: %w", v.ListingID, err)
+		}
+		return nil
+	})
+	return v, err
+}
+
+// Verdicts returns the verdict history of a listing, oldest first.
+func (s *Store) Verdicts(ctx context.Context, id listing.ID) ([]listing.Verdict, error) {
+	var out []listing.Verdict
+	prefix := join([]byte(id), nil)
+	err := s.db.View(func(tx *bolt.Tx) error {
+		c := tx.Bucket(bucketVerdicts).Cursor()
+		for k, v := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, v = c.Next() {
+			var vd listing.Verdict
+			if err := json.Unmarshal(v, &vd); err != nil {
+				return fmt.Errorf("decode verdict %q: %w", k, err)
+			}
+			out = append(out, vd)
+		}
+		return nil
+	})
+	return out, err
+}
+
+// ---- snapshots and images ----
+
+// Fetched is one processed listing page with everything that must land
+// together: the listing, its evidence and its image bytes.
+type Fetched struct {
+	Listing  listing.Listing
+	Snapshot *listing.Snapshot
+	// Images maps sha256 (hex) to bytes; each is stored once.
+	Images map[string][]byte
+	// SweepID and FrontierURL, when set, mark that frontier entry done in
+	// the same transaction, so a crash can neither lose nor repeat it.
+	SweepID     string
+	FrontierURL string
+}
+
+// SaveFetched stores f atomically. Concurrent callers are coalesced into
+// shared transactions (bbolt's Batch), which is what makes the sweep's
+// write rate independent of fsync latency.
+func (s *Store) SaveFetched(ctx context.Context, f Fetched) error {
+	if err := ctxErr(ctx); err != nil {
+		return err
+	}
+	return s.db.Batch(func(tx *bolt.Tx) error { return s.saveFetched(tx, f) })
+}
+
+// SaveFetchedBatch stores many pages in one transaction.
+func (s *Store) SaveFetchedBatch(ctx context.Context, fs []Fetched) error {
+	if err := ctxErr(ctx); err != nil {
+		return err
+	}
+	return s.db.Update(func(tx *bolt.Tx) error {
+		for _, f := range fs {
+			if err := s.saveFetched(tx, f); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+func (s *Store) saveFetched(tx *bolt.Tx, f Fetched) error {
+	bi := tx.Bucket(bucketImages)
+	for sha, data := range f.Images {
+		if bi.Get([]byte(sha)) != nil {
+			continue
+		}
+		if err := bi.Put([]byte(sha), data); err != nil {
+			return fmt.Errorf("put image %s: %w", sha, err)
+		}
+	}
+	if f.Snapshot != nil {
+		if err := s.putSnapshot(tx, *f.Snapshot); err != nil {
+			return err
+		}
+	}
+	if err := putListing(tx, f.Listing); err != nil {
+		return err
+	}
+	if f.SweepID != "" && f.FrontierURL != "" {
+		if err := frontierMark(tx, f.SweepID, f.Listing.Marketplace, f.FrontierURL, frontierDone, ""); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (s *Store) putSnapshot(tx *bolt.Tx, snap listing.Snapshot) error {
+	if snap.SHA256 == "" {
+		sum := sha256.Sum256(snap.HTML)
+		snap.SHA256 = hex.EncodeToString(sum[:])
+	}
+	hb := tx.Bucket(bucketSnapHTML)
+	hk := join([]byte(snap.ListingID), []byte(snap.SHA256))
+	if hb.Get(hk) != nil {
+		// The same bytes are already kept: evidence is never overwritten.
+		return nil
+	}
+	gz, err := s.gzipBytes(snap.HTML)
+	if err != nil {
+		return fmt.Errorf("compress snapshot of %s: %w", snap.ListingID, err)
+	}
+	if err := hb.Put(hk, gz); err != nil {
+		return fmt.Errorf("put snapshot of %s: %w", snap.ListingID, err)
+	}
+	meta := snap
+	meta.HTML = nil
+	buf, err := json.Marshal(meta)
+	if err != nil {
+		return fmt.Errorf("encode snapshot of %s: %w", snap.ListingID, err)
+	}
+	mk := join([]byte(snap.ListingID), be64(snap.FetchedAt.UnixNano()), []byte(snap.SHA256))
+	if err := tx.Bucket(bucketSnapMeta).Put(mk, buf); err != nil {
+		return fmt.Errorf("put snapshot meta of %s: %w", snap.ListingID, err)
+	}
+	return nil
+}
+
+// PutSnapshot stores a snapshot unless the same bytes are already kept for
+// that listing.
+func (s *Store) PutSnapshot(ctx context.Context, snap listing.Snapshot) error {
+	return s.db.Update(func(tx *bolt.Tx) error { return s.putSnapshot(tx, snap) })
+}
+
+// Snapshots returns the snapshot records of a listing (without HTML),
+// newest first.
+func (s *Store) Snapshots(ctx context.Context, id listing.ID) ([]listing.Snapshot, error) {
+	var out []listing.Snapshot
+	prefix := join([]byte(id), nil)
+	err := s.db.View(func(tx *bolt.Tx) error {
+		c := tx.Bucket(bucketSnapMeta).Cursor()
+		for k, v := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, v = c.Next() {
+			var sn listing.Snapshot
+			if err := json.Unmarshal(v, &sn); err != nil {
+				return fmt.Errorf("decode snapshot %q: %w", k, err)
+			}
+			out = append(out, sn)
+		}
+		return nil
+	})
+	sort.SliceStable(out, func(i, j int) bool { return out[i].FetchedAt.After(out[j].FetchedAt) })
+	return out, err
+}
+
+// SnapshotHTML returns the uncompressed HTML of one snapshot.
+func (s *Store) SnapshotHTML(ctx context.Context, id listing.ID, sha string) ([]byte, error) {
+	var gz []byte
+	err := s.db.View(func(tx *bolt.Tx) error {
+		v := tx.Bucket(bucketSnapHTML).Get(join([]byte(id), []byte(sha)))
+		if v == nil {
+			return fmt.Errorf("snapshot %s of %s: %w", sha, id, ErrNotFound)
+		}
+		gz = append([]byte(nil), v...)
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	html, err := gunzipBytes(gz)
+	if err != nil {
+		return nil, fmt.Errorf("decompress snapshot %s of %s: %w", sha, id, err)
+	}
+	return html, nil
+}
+
+// Image returns stored image bytes by sha256.
+func (s *Store) Image(ctx context.Context, sha string) ([]byte, error) {
+	var out []byte
+	err := s.db.View(func(tx *bolt.Tx) error {
+		v := tx.Bucket(bucketImages).Get([]byte(sha))
+		if v == nil {
+			return fmt.Errorf("image %s: %w", sha, ErrNotFound)
+		}
+		out = append([]byte(nil), v...)
+		return nil
+	})
+	return out, err
+}
+
+// HasImage reports whether image bytes with sha are stored.
+func (s *Store) HasImage(ctx context.Context, sha string) bool {
+	found := false
+	s.db.View(func(tx *bolt.Tx) error {
+		found = tx.Bucket(bucketImages).Get([]byte(sha)) != nil
+		return nil
+	})
+	return found
+}
+
+// ---- meta ----
+
+// SetMeta stores a small value under key (e.g. the index's last reconcile).
+func (s *Store) SetMeta(ctx context.Context, key string, value []byte) error {
+	return s.db.Update(func(tx *bolt.Tx) error {
+		return tx.Bucket(bucketMeta).Put([]byte(key), value)
+	})
+}
+
+// Meta returns the value stored under key, or nil.
+func (s *Store) Meta(ctx context.Context, key string) ([]byte, error) {
+	var out []byte
+	err := s.db.View(func(tx *bolt.Tx) error {
+		if v := tx.Bucket(bucketMeta).Get([]byte(key)); v != nil {
+			out = append([]byte(nil), v...)
+		}
+		return nil
+	})
+	return out, err
+}
