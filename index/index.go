@@ -1,0 +1,257 @@
+// Package index keeps every listing searchable for analysts and the web UI.
+//
+// It wraps a Bleve index with an explicit, lean mapping: title and
+// description analysed for English, a "folded" field that makes disguised
+// spellings of a brand (homoglyphs, leetspeak) findable, keyword fields for
+// the filters and facets, and nothing stored beyond what sorting and faceting
+// need. The store stays the source of truth: Reconcile repairs the index from
+// it after a crash between the two writes, and a rebuild is a Reconcile into
+// an empty directory. Bleve types never leave this package.
+package index
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"strconv"
+	"strings"
+
+	"github.com/blevesearch/bleve/v2"
+
+	"github.com/patrol-dev/patrol/listing"
+)
+
+// ErrNoLookup is returned by Search when highlights are asked for but the
+// index was opened without Options.Lookup: the index keeps no text of its
+// own, so it cannot build fragments without the store.
+var ErrNoLookup = errors.New("highlight needs Options.Lookup")
+
+// Options configures an Index. The zero value is usable.
+type Options struct {
+	// Fold normalises text so that disguised spellings of a brand meet the
+	// plain one (package fold provides it; the index must not import it).
+	// Nil means strings.ToLower.
+	Fold func(string) string
+	// Lookup returns a listing from the store. Search calls it only to
+	// build highlighted fragments, because the index does not store text:
+	// keeping a second copy of every description would double the index.
+	Lookup func(ctx context.Context, id listing.ID) (listing.Listing, error)
+}
+
+// Index is an open search index. It is safe for concurrent use.
+type Index struct {
+	bi     bleve.Index
+	fold   func(string) string
+	lookup func(ctx context.Context, id listing.ID) (listing.Listing, error)
+}
+
+// Open opens the index at path, creating it with the explicit mapping when
+// the directory does not exist yet.
+func Open(path string, opts Options) (*Index, error) {
+	fold := opts.Fold
+	if fold == nil {
+		fold = strings.ToLower
+	}
+	var bi bleve.Index
+	_, err := os.Stat(path)
+	switch {
+	case err == nil:
+		bi, err = bleve.Open(path)
+		if err != nil {
+			return nil, fmt.Errorf("open index %s: %w", path, err)
+		}
+	case errors.Is(err, os.ErrNotExist):
+		m, merr := newMapping()
+		if merr != nil {
+			return nil, fmt.Errorf("create index %s: %w", path, merr)
+		}
+		bi, err = bleve.New(path, m)
+		if err != nil {
+			return nil, fmt.Errorf("create index %s: %w", path, err)
+		}
+	default:
+		return nil, fmt.Errorf("open index %s: %w", path, err)
+	}
+	return &Index{bi: bi, fold: fold, lookup: opts.Lookup}, nil
+}
+
+// Close releases the index; every Put and Delete that returned is on disk.
+func (ix *Index) Close() error {
+	if err := ix.bi.Close(); err != nil {
+		return fmt.Errorf("close index: %w", err)
+	}
+	return nil
+}
+
+// Put indexes ls in one batch. A listing whose ID is already indexed is
+// replaced. Put returns once the batch is persisted.
+func (ix *Index) Put(ctx context.Context, ls []listing.Listing) error {
+	if len(ls) == 0 {
+		return nil
+	}
+	b := ix.bi.NewBatch()
+	for i := range ls {
+		if i%256 == 0 {
+			if err := ctx.Err(); err != nil {
+				return fmt.Errorf("index listings: %w", err)
+			}
+		}
+		if ls[i].ID == "" {
+			return fmt.Errorf("index listing %q: empty id", ls[i].URL)
+		}
+		if err := b.Index(string(ls[i].ID), ix.newDoc(&ls[i])); err != nil {
+			return fmt.Errorf("index listing %s: %w", ls[i].ID, err)
+		}
+	}
+	if err := ix.bi.Batch(b); err != nil {
+		return fmt.Errorf("index %d listings: %w", len(ls), err)
+	}
+	return nil
+}
+
+// Delete removes the listings with the given IDs in one batch; IDs that
+// are not indexed are ignored.
+func (ix *Index) Delete(ctx context.Context, ids []listing.ID) error {
+	if len(ids) == 0 {
+		return nil
+	}
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("delete listings: %w", err)
+	}
+	b := ix.bi.NewBatch()
+	for _, id := range ids {
+		b.Delete(string(id))
+	}
+	if err := ix.bi.Batch(b); err != nil {
+		return fmt.Errorf("delete %d listings: %w", len(ids), err)
+	}
+	return nil
+}
+
+// Count returns how many listings are indexed.
+func (ix *Index) Count() (uint64, error) {
+	n, err := ix.bi.DocCount()
+	if err != nil {
+		return 0, fmt.Errorf("count listings: %w", err)
+	}
+	return n, nil
+}
+
+// Stamp is the version of l as the index records it: it changes when the
+// content, the status or the score changes, so that any of those left
+// unindexed by a crash shows up as a mismatch in Versions.
+func Stamp(l listing.Listing) string {
+	return l.ContentHash + "|" + string(l.Status) + "|" + strconv.FormatFloat(l.Score, 'f', 4, 64)
+}
+
+// Versions returns every indexed ID with the stamp (see Stamp) it was
+// indexed at, so the caller can detect and repair a mismatch with the store
+// after a crash between the two writes.
+func (ix *Index) Versions(ctx context.Context) (map[listing.ID]string, error) {
+	adv, err := ix.bi.Advanced()
+	if err != nil {
+		return nil, fmt.Errorf("read versions: %w", err)
+	}
+	r, err := adv.Reader()
+	if err != nil {
+		return nil, fmt.Errorf("read versions: %w", err)
+	}
+	defer r.Close()
+	all, err := r.DocIDReaderAll()
+	if err != nil {
+		return nil, fmt.Errorf("read versions: %w", err)
+	}
+	defer all.Close()
+	dvr, err := r.DocValueReader([]string{fieldVer})
+	if err != nil {
+		return nil, fmt.Errorf("read versions: %w", err)
+	}
+	n, _ := r.DocCount()
+	out := make(map[listing.ID]string, n)
+	for i := 0; ; i++ {
+		if i%4096 == 0 {
+			if err := ctx.Err(); err != nil {
+				return nil, fmt.Errorf("read versions: %w", err)
+			}
+		}
+		iid, err := all.Next()
+		if err != nil {
+			return nil, fmt.Errorf("read versions: %w", err)
+		}
+		if iid == nil {
+			break
+		}
+		ext, err := r.ExternalID(iid)
+		if err != nil {
+			return nil, fmt.Errorf("read versions: %w", err)
+		}
+		ver := ""
+		err = dvr.VisitDocValues(iid, func(field string, term []byte) {
+			ver = string(term)
+		})
+		if err != nil {
+			return nil, fmt.Errorf("read version of %s: %w", ext, err)
+		}
+		out[listing.ID(ext)] = ver
+	}
+	return out, nil
+}
+
+// reconcileBatch is how many listings Reconcile re-indexes at a time.
+const reconcileBatch = 1000
+
+// Reconcile makes the index agree with the store, whose listings all
+// yields: listings missing from the index are added, listings indexed at an
+// older stamp are re-indexed, and indexed IDs the store no longer has are
+// deleted. Run it at start-up; on an empty index it is a full rebuild.
+func (ix *Index) Reconcile(ctx context.Context, all func(yield func(listing.Listing) bool)) (added, updated, deleted int, err error) {
+	have, err := ix.Versions(ctx)
+	if err != nil {
+		return 0, 0, 0, fmt.Errorf("reconcile: %w", err)
+	}
+	var pending []listing.Listing
+	flush := func() error {
+		if err := ix.Put(ctx, pending); err != nil {
+			return err
+		}
+		pending = pending[:0]
+		return nil
+	}
+	all(func(l listing.Listing) bool {
+		if err = ctx.Err(); err != nil {
+			return false
+		}
+		ver, ok := have[l.ID]
+		delete(have, l.ID)
+		switch {
+		case !ok:
+			added++
+		case ver != Stamp(l):
+			updated++
+		default:
+			return true
+		}
+		pending = append(pending, l)
+		if len(pending) >= reconcileBatch {
+			err = flush()
+		}
+		return err == nil
+	})
+	if err == nil {
+		err = flush()
+	}
+	if err != nil {
+		return added, updated, 0, fmt.Errorf("reconcile: %w", err)
+	}
+	if len(have) > 0 {
+		ids := make([]listing.ID, 0, len(have))
+		for id := range have {
+			ids = append(ids, id)
+		}
+		if err := ix.Delete(ctx, ids); err != nil {
+			return added, updated, 0, fmt.Errorf("reconcile: %w", err)
+		}
+	}
+	return added, updated, len(have), nil
+}

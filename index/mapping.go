@@ -1,0 +1,207 @@
+package index
+
+import (
+	"strings"
+	"time"
+
+	"github.com/blevesearch/bleve/v2"
+	"github.com/blevesearch/bleve/v2/analysis"
+	"github.com/blevesearch/bleve/v2/analysis/analyzer/custom"
+	"github.com/blevesearch/bleve/v2/analysis/lang/en"
+	"github.com/blevesearch/bleve/v2/analysis/token/lowercase"
+	"github.com/blevesearch/bleve/v2/analysis/tokenizer/unicode"
+	"github.com/blevesearch/bleve/v2/mapping"
+
+	"github.com/patrol-dev/patrol/listing"
+)
+
+// Field names in the index; the query-string syntax uses them too
+// (brand:Acme, price:<50, fetched:>"2024-01-01").
+const (
+	fieldTitle       = "title"
+	fieldDescription = "description"
+	fieldFolded      = "folded"
+	fieldSeller      = "seller"
+	fieldMarketplace = "marketplace"
+	fieldBrand       = "brand"
+	fieldStatus      = "status"
+	fieldPrice       = "price"
+	fieldScore       = "score"
+	fieldFlagged     = "flagged"
+	fieldFetched     = "fetched"
+	fieldFirstSeen   = "first_seen"
+	fieldVer         = "ver"
+)
+
+// foldedAnalyzer splits already-folded text into lower-case words, without
+// stemming or stop words: a folded brand name must survive intact.
+const foldedAnalyzer = "patrol_folded"
+
+// doc is what the index sees of a listing. Only the mapped fields exist.
+type doc struct {
+	Title       string    `json:"title"`
+	Description string    `json:"description"`
+	Folded      string    `json:"folded"`
+	Seller      string    `json:"seller"`
+	Marketplace string    `json:"marketplace"`
+	Brand       string    `json:"brand"`
+	Status      string    `json:"status"`
+	Price       float64   `json:"price"`
+	Score       float64   `json:"score"`
+	Flagged     bool      `json:"flagged"`
+	Fetched     time.Time `json:"fetched"`
+	FirstSeen   time.Time `json:"first_seen"`
+	Ver         string    `json:"ver"`
+}
+
+// newMapping returns the explicit mapping. Nothing is stored (the store
+// has the text; highlights are built from it), there is no _all field
+// (unqualified query text is expanded to title, description and folded),
+// term vectors are kept only on the three text fields because phrase
+// queries and highlights need positions, and doc values only where a sort,
+// a facet or Versions reads them.
+func newMapping() (mapping.IndexMapping, error) {
+	im := bleve.NewIndexMapping()
+	err := im.AddCustomAnalyzer(foldedAnalyzer, map[string]interface{}{
+		"type":          custom.Name,
+		"tokenizer":     unicode.Name,
+		"token_filters": []string{lowercase.Name},
+	})
+	if err != nil {
+		return nil, err
+	}
+	im.StoreDynamic = false
+	im.IndexDynamic = false
+	im.DocValuesDynamic = false
+	im.DefaultAnalyzer = en.AnalyzerName
+	im.DefaultField = fieldTitle
+
+	text := func(analyzer string) *mapping.FieldMapping {
+		f := bleve.NewTextFieldMapping()
+		f.Analyzer = analyzer
+		f.Store = false
+		f.IncludeInAll = false
+		f.IncludeTermVectors = true
+		f.DocValues = false
+		return f
+	}
+	keyword := func(docValues bool) *mapping.FieldMapping {
+		f := bleve.NewKeywordFieldMapping()
+		f.Store = false
+		f.IncludeInAll = false
+		f.IncludeTermVectors = false
+		f.DocValues = docValues
+		f.SkipFreqNorm = true
+		return f
+	}
+	numeric := func(docValues bool) *mapping.FieldMapping {
+		f := bleve.NewNumericFieldMapping()
+		f.Store = false
+		f.IncludeInAll = false
+		f.DocValues = docValues
+		return f
+	}
+	date := func(docValues bool) *mapping.FieldMapping {
+		f := bleve.NewDateTimeFieldMapping()
+		f.Store = false
+		f.IncludeInAll = false
+		f.DocValues = docValues
+		return f
+	}
+	flag := bleve.NewBooleanFieldMapping()
+	flag.Store = false
+	flag.IncludeInAll = false
+	flag.DocValues = false
+
+	dm := bleve.NewDocumentStaticMapping()
+	dm.AddFieldMappingsAt(fieldTitle, text(en.AnalyzerName))
+	dm.AddFieldMappingsAt(fieldDescription, text(en.AnalyzerName))
+	dm.AddFieldMappingsAt(fieldFolded, text(foldedAnalyzer))
+	dm.AddFieldMappingsAt(fieldSeller, keyword(true))
+	dm.AddFieldMappingsAt(fieldMarketplace, keyword(true))
+	dm.AddFieldMappingsAt(fieldBrand, keyword(true))
+	dm.AddFieldMappingsAt(fieldStatus, keyword(true))
+	dm.AddFieldMappingsAt(fieldVer, keyword(true))
+	dm.AddFieldMappingsAt(fieldPrice, numeric(true))
+	dm.AddFieldMappingsAt(fieldScore, numeric(true))
+	dm.AddFieldMappingsAt(fieldFetched, date(true))
+	dm.AddFieldMappingsAt(fieldFirstSeen, date(false))
+	dm.AddFieldMappingsAt(fieldFlagged, flag)
+	dm.AddSubDocumentMapping("_all", bleve.NewDocumentDisabledMapping())
+	im.DefaultMapping = dm
+	if err := im.Validate(); err != nil {
+		return nil, err
+	}
+	return im, nil
+}
+
+// newDoc turns l into what the index keeps of it.
+func (ix *Index) newDoc(l *listing.Listing) doc {
+	return doc{
+		Title:       l.Title,
+		Description: l.Description,
+		Folded:      ix.foldedText(l.Title, l.Description),
+		Seller:      l.Seller,
+		Marketplace: l.Marketplace,
+		Brand:       l.Brand,
+		Status:      string(l.Status),
+		Price:       l.Price,
+		Score:       l.Score,
+		Flagged:     l.Flagged,
+		Fetched:     l.FetchedAt,
+		FirstSeen:   l.FirstSeen,
+		Ver:         Stamp(*l),
+	}
+}
+
+// foldedText is the folded field: the whole folded title, so that phrase
+// queries on a disguised brand and product work, followed by only those
+// folded description words that differ from the plain ones. A description
+// rarely hides the brand, and its plain words are already in the
+// description field, so folding them all would double the index for
+// nothing.
+func (ix *Index) foldedText(title, description string) string {
+	var b strings.Builder
+	b.WriteString(ix.fold(title))
+	if description == "" {
+		return b.String()
+	}
+	folded := words(ix.fold(description))
+	if len(folded) == 0 {
+		return b.String()
+	}
+	plain := make(map[string]struct{}, len(folded))
+	for _, w := range words(description) {
+		plain[strings.ToLower(w)] = struct{}{}
+	}
+	seen := make(map[string]struct{})
+	for _, w := range folded {
+		w = strings.ToLower(w)
+		if _, ok := plain[w]; ok {
+			continue
+		}
+		if _, ok := seen[w]; ok {
+			continue
+		}
+		seen[w] = struct{}{}
+		b.WriteString(" \n ")
+		b.WriteString(w)
+	}
+	return b.String()
+}
+
+// words splits s the way the folded analyzer does.
+func words(s string) []string {
+	toks := unicode.NewUnicodeTokenizer().Tokenize([]byte(s))
+	out := make([]string, len(toks))
+	for i, t := range toks {
+		out[i] = string(t.Term)
+	}
+	return out
+}
+
+// tokens returns the words of s with their byte offsets and 1-based
+// positions, as the folded analyzer sees them.
+func tokens(s string) analysis.TokenStream {
+	return unicode.NewUnicodeTokenizer().Tokenize([]byte(s))
+}

@@ -1,0 +1,409 @@
+package index
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/blevesearch/bleve/v2"
+	"github.com/blevesearch/bleve/v2/document"
+	"github.com/blevesearch/bleve/v2/numeric"
+	"github.com/blevesearch/bleve/v2/search"
+	"github.com/blevesearch/bleve/v2/search/highlight"
+	ansiformat "github.com/blevesearch/bleve/v2/search/highlight/format/ansi"
+	htmlformat "github.com/blevesearch/bleve/v2/search/highlight/format/html"
+	simplefragmenter "github.com/blevesearch/bleve/v2/search/highlight/fragmenter/simple"
+	simplehighlighter "github.com/blevesearch/bleve/v2/search/highlight/highlighter/simple"
+	"github.com/blevesearch/bleve/v2/search/query"
+
+	"github.com/patrol-dev/patrol/listing"
+)
+
+// Sort orders accepted in Query.Sort.
+const (
+	SortScore     = "score"     // listing score, highest first (the default)
+	SortDate      = "date"      // fetched, newest first
+	SortPrice     = "price"     // price, lowest first
+	SortRelevance = "relevance" // text relevance, best first
+)
+
+// Highlight styles accepted in Query.HighlightStyle.
+const (
+	HighlightHTML = "html" // matches wrapped in <mark></mark>, text escaped (the default)
+	HighlightANSI = "ansi" // matches in reverse video, for a terminal
+)
+
+// Limits on paging, so one request cannot ask for the whole index.
+const (
+	DefaultLimit = 20
+	MaxLimit     = 1000
+)
+
+// Query is one search: free text in Bleve's query-string syntax plus the
+// filters the CLI flags and the web UI offer. Zero values mean "no filter".
+type Query struct {
+	// Text is Bleve query-string syntax; "" matches every listing. Words
+	// without a field prefix search title, description and the folded
+	// field, folded with Options.Fold, so "nordvik" finds "N0rdv1k". Field
+	// prefixes: title, description, folded, brand, marketplace, seller,
+	// status, price, score, flagged, fetched, first_seen.
+	Text        string
+	Brand       string // exact brand name
+	Marketplace string // exact marketplace name
+	Seller      string // exact seller name
+	Status      string // a listing.Status
+	Flagged     *bool
+	MinScore    float64
+	MaxScore    float64   // 0 = none
+	MinPrice    float64   // 0 = none
+	MaxPrice    float64   // 0 = none
+	Since       time.Time // fetched at or after
+	SeenSince   time.Time // first seen at or after
+	// Sort is one of SortScore (default), SortDate, SortPrice, SortRelevance.
+	Sort          string
+	Limit, Offset int // Limit defaults to DefaultLimit, at most MaxLimit
+	// Facets asks for counts by marketplace, brand, seller and status over
+	// every match (not only the page); FacetSize bounds the terms per
+	// facet (default 10).
+	Facets    bool
+	FacetSize int
+	// Highlight asks for fragments of title and description with the
+	// matches marked; it needs Options.Lookup. HighlightStyle is
+	// HighlightHTML (default) or HighlightANSI.
+	Highlight      bool
+	HighlightStyle string
+}
+
+// Result is one page of matches.
+type Result struct {
+	Total uint64 // matches over all pages
+	Hits  []Hit
+	// Facets maps "marketplace", "brand", "seller", "status" to the most
+	// frequent values among all matches, most frequent first.
+	Facets map[string][]FacetCount
+	Took   time.Duration
+}
+
+// Hit is one matching listing.
+type Hit struct {
+	ID        listing.ID
+	Score     float64 // the listing's score from the matcher
+	Relevance float64 // Bleve's text relevance for this query
+	// Fragments maps "title" and "description" to highlighted fragments.
+	Fragments map[string][]string
+}
+
+// FacetCount is how many matches have one value of a facet.
+type FacetCount struct {
+	Term  string
+	Count int
+}
+
+// facetFields are the facets Search computes, by result key.
+var facetFields = [...]string{fieldMarketplace, fieldBrand, fieldSeller, fieldStatus}
+
+// textFields are the fields unqualified query text searches.
+var textFields = [...]string{fieldTitle, fieldDescription}
+
+// Search runs q and returns one page of matches.
+func (ix *Index) Search(ctx context.Context, q Query) (Result, error) {
+	bq, err := ix.buildQuery(q)
+	if err != nil {
+		return Result{}, err
+	}
+	limit := q.Limit
+	if limit <= 0 {
+		limit = DefaultLimit
+	}
+	if limit > MaxLimit {
+		limit = MaxLimit
+	}
+	offset := max(q.Offset, 0)
+	req := bleve.NewSearchRequestOptions(bq, limit, offset, false)
+	var order []string
+	switch q.Sort {
+	case "", SortScore:
+		order = []string{"-" + fieldScore, "-" + fieldFetched, "_id"}
+	case SortDate:
+		order = []string{"-" + fieldFetched, "-" + fieldScore, "_id"}
+	case SortPrice:
+		order = []string{fieldPrice, "-" + fieldScore, "_id"}
+	case SortRelevance:
+		order = []string{"-_score", "-" + fieldScore, "_id"}
+	default:
+		return Result{}, fmt.Errorf("search: unknown sort %q (want score, date, price or relevance)", q.Sort)
+	}
+	req.SortBy(order)
+	scoreAt := 0
+	for i, o := range order {
+		if o == "-"+fieldScore {
+			scoreAt = i
+		}
+	}
+	if q.Facets {
+		size := q.FacetSize
+		if size <= 0 {
+			size = 10
+		}
+		for _, f := range facetFields {
+			req.AddFacet(f, bleve.NewFacetRequest(f, size))
+		}
+	}
+	if q.Highlight {
+		if ix.lookup == nil {
+			return Result{}, fmt.Errorf("search: %w", ErrNoLookup)
+		}
+		req.IncludeLocations = true
+	}
+	res, err := ix.bi.SearchInContext(ctx, req)
+	if err != nil {
+		return Result{}, fmt.Errorf("search %q: %w", q.Text, err)
+	}
+	out := Result{Total: res.Total, Took: res.Took, Hits: make([]Hit, 0, len(res.Hits))}
+	for _, dm := range res.Hits {
+		h := Hit{ID: listing.ID(dm.ID), Relevance: dm.Score}
+		if scoreAt < len(dm.Sort) {
+			if i64, err := numeric.PrefixCoded(dm.Sort[scoreAt]).Int64(); err == nil {
+				h.Score = numeric.Int64ToFloat64(i64)
+			}
+		}
+		if q.Highlight {
+			h.Fragments, err = ix.fragments(ctx, dm, q.HighlightStyle)
+			if err != nil {
+				return Result{}, fmt.Errorf("search %q: %w", q.Text, err)
+			}
+		}
+		out.Hits = append(out.Hits, h)
+	}
+	if q.Facets {
+		out.Facets = make(map[string][]FacetCount, len(facetFields))
+		for _, f := range facetFields {
+			fr := res.Facets[f]
+			counts := []FacetCount{}
+			if fr != nil && fr.Terms != nil {
+				for _, t := range fr.Terms.Terms() {
+					counts = append(counts, FacetCount{Term: t.Term, Count: t.Count})
+				}
+			}
+			out.Facets[f] = counts
+		}
+	}
+	return out, nil
+}
+
+// buildQuery turns q into a Bleve query: the expanded text query as the
+// scored part, the filters as a non-scoring filter clause.
+func (ix *Index) buildQuery(q Query) (query.Query, error) {
+	var text query.Query
+	if strings.TrimSpace(q.Text) == "" {
+		text = bleve.NewMatchAllQuery()
+	} else {
+		parsed, err := bleve.NewQueryStringQuery(q.Text).Parse()
+		if err != nil {
+			return nil, fmt.Errorf("parse query %q: %w", q.Text, err)
+		}
+		text = ix.expand(parsed)
+	}
+	var filters []query.Query
+	term := func(field, value string) {
+		if value != "" {
+			t := bleve.NewTermQuery(value)
+			t.SetField(field)
+			filters = append(filters, t)
+		}
+	}
+	term(fieldBrand, q.Brand)
+	term(fieldMarketplace, q.Marketplace)
+	term(fieldSeller, q.Seller)
+	term(fieldStatus, q.Status)
+	if q.Flagged != nil {
+		b := bleve.NewBoolFieldQuery(*q.Flagged)
+		b.SetField(fieldFlagged)
+		filters = append(filters, b)
+	}
+	inclusive := true
+	numRange := func(field string, lo, hi float64) {
+		if lo == 0 && hi == 0 {
+			return
+		}
+		var min, max *float64
+		if lo != 0 {
+			min = &lo
+		}
+		if hi != 0 {
+			max = &hi
+		}
+		r := bleve.NewNumericRangeInclusiveQuery(min, max, &inclusive, &inclusive)
+		r.SetField(field)
+		filters = append(filters, r)
+	}
+	numRange(fieldScore, q.MinScore, q.MaxScore)
+	numRange(fieldPrice, q.MinPrice, q.MaxPrice)
+	since := func(field string, t time.Time) {
+		if !t.IsZero() {
+			r := bleve.NewDateRangeInclusiveQuery(t, time.Time{}, &inclusive, nil)
+			r.SetField(field)
+			filters = append(filters, r)
+		}
+	}
+	since(fieldFetched, q.Since)
+	since(fieldFirstSeen, q.SeenSince)
+	if len(filters) == 0 {
+		return text, nil
+	}
+	b := bleve.NewBooleanQuery()
+	b.AddMust(text)
+	if len(filters) == 1 {
+		b.Filter = filters[0]
+	} else {
+		b.Filter = bleve.NewConjunctionQuery(filters...)
+	}
+	return b, nil
+}
+
+// expand rewrites a parsed query string in place so that text without a
+// field prefix searches title and description as written and the folded
+// field as folded, and text aimed at the folded field is folded too.
+func (ix *Index) expand(q query.Query) query.Query {
+	switch v := q.(type) {
+	case *query.BooleanQuery:
+		if v.Must != nil {
+			v.Must = ix.expand(v.Must)
+		}
+		if v.Should != nil {
+			v.Should = ix.expand(v.Should)
+		}
+		if v.MustNot != nil {
+			v.MustNot = ix.expand(v.MustNot)
+		}
+		if v.Filter != nil {
+			v.Filter = ix.expand(v.Filter)
+		}
+	case *query.ConjunctionQuery:
+		for i := range v.Conjuncts {
+			v.Conjuncts[i] = ix.expand(v.Conjuncts[i])
+		}
+	case *query.DisjunctionQuery:
+		for i := range v.Disjuncts {
+			v.Disjuncts[i] = ix.expand(v.Disjuncts[i])
+		}
+	case *query.MatchQuery:
+		switch v.FieldVal {
+		case fieldFolded:
+			v.Match = ix.fold(v.Match)
+		case "":
+			return ix.fanOut(v.Match, func(field, text string) query.Query {
+				c := *v
+				c.FieldVal, c.Match = field, text
+				return &c
+			})
+		}
+	case *query.MatchPhraseQuery:
+		switch v.FieldVal {
+		case fieldFolded:
+			v.MatchPhrase = ix.fold(v.MatchPhrase)
+		case "":
+			return ix.fanOut(v.MatchPhrase, func(field, text string) query.Query {
+				c := *v
+				c.FieldVal, c.MatchPhrase = field, text
+				return &c
+			})
+		}
+	case *query.WildcardQuery:
+		if v.FieldVal == "" {
+			return patternOver(func(field string) query.Query {
+				c := *v
+				c.FieldVal, c.Wildcard = field, strings.ToLower(v.Wildcard)
+				return &c
+			})
+		}
+	case *query.RegexpQuery:
+		if v.FieldVal == "" {
+			return patternOver(func(field string) query.Query {
+				c := *v
+				c.FieldVal = field
+				return &c
+			})
+		}
+	}
+	return q
+}
+
+// fanOut is the disjunction of text over title and description and of its
+// folded form over the folded field; when folding changed the text (the
+// analyst typed a disguised spelling) the folded form is also tried on
+// title and description, so "n0rdv1k" finds the plain "Nordvik" too.
+func (ix *Index) fanOut(text string, at func(field, text string) query.Query) query.Query {
+	folded := ix.fold(text)
+	qs := make([]query.Query, 0, 5)
+	for _, f := range textFields {
+		qs = append(qs, at(f, text))
+	}
+	qs = append(qs, at(fieldFolded, folded))
+	if folded != strings.ToLower(text) {
+		for _, f := range textFields {
+			qs = append(qs, at(f, folded))
+		}
+	}
+	return query.NewDisjunctionQuery(qs)
+}
+
+// patternOver is a wildcard or regexp query over every text field.
+func patternOver(at func(field string) query.Query) query.Query {
+	return query.NewDisjunctionQuery([]query.Query{at(fieldTitle), at(fieldDescription), at(fieldFolded)})
+}
+
+// fragments builds highlighted fragments for one hit from the listing's
+// text in the store. Matches on the folded field are shown on the original
+// words whose folded form matched, so an analyst sees "N0rdv1k" marked.
+func (ix *Index) fragments(ctx context.Context, dm *search.DocumentMatch, style string) (map[string][]string, error) {
+	l, err := ix.lookup(ctx, listing.ID(dm.ID))
+	if err != nil {
+		return nil, fmt.Errorf("highlight %s: %w", dm.ID, err)
+	}
+	if dm.Locations == nil {
+		dm.Locations = search.FieldTermLocationMap{}
+	}
+	texts := map[string]string{fieldTitle: l.Title, fieldDescription: l.Description}
+	if folded := dm.Locations[fieldFolded]; len(folded) > 0 {
+		for field, text := range texts {
+			for _, tok := range tokens(text) {
+				for _, w := range words(ix.fold(string(tok.Term))) {
+					w = strings.ToLower(w)
+					if _, ok := folded[w]; !ok {
+						continue
+					}
+					tlm := dm.Locations[field]
+					if tlm == nil {
+						tlm = search.TermLocationMap{}
+						dm.Locations[field] = tlm
+					}
+					tlm[w] = append(tlm[w], &search.Location{Pos: uint64(tok.Position), Start: uint64(tok.Start), End: uint64(tok.End)})
+				}
+			}
+		}
+	}
+	var formatter highlight.FragmentFormatter
+	switch style {
+	case HighlightANSI:
+		formatter = ansiformat.NewFragmentFormatter(ansiformat.Reverse)
+	default:
+		formatter = htmlformat.NewFragmentFormatter("<mark>", "</mark>")
+	}
+	h := simplehighlighter.NewHighlighter(simplefragmenter.NewFragmenter(200), formatter, "…")
+	d := document.NewDocument(dm.ID)
+	for field, text := range texts {
+		d.AddField(document.NewTextField(field, nil, []byte(text)))
+	}
+	out := map[string][]string{}
+	for _, field := range textFields {
+		if len(dm.Locations[field]) == 0 {
+			continue
+		}
+		if fs := h.BestFragmentsInField(dm, d, field, 3); len(fs) > 0 {
+			out[field] = fs
+		}
+	}
+	return out, nil
+}
