@@ -183,6 +183,9 @@ func (ix *Index) Search(ctx context.Context, q Query) (Result, error) {
 			counts := []FacetCount{}
 			if fr != nil && fr.Terms != nil {
 				for _, t := range fr.Terms.Terms() {
+					if t.Term == "" {
+						continue // a listing without a brand, say
+					}
 					counts = append(counts, FacetCount{Term: t.Term, Count: t.Count})
 				}
 			}
