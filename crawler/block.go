@@ -1,0 +1,95 @@
+package crawler
+
+import (
+	"strings"
+
+	"golang.org/x/net/html"
+	"golang.org/x/net/html/atom"
+
+	"github.com/PuerkitoBio/goquery"
+)
+
+// blockTitles are page titles that only interstitial robot checks use.
+var blockTitles = []string{
+	"robot check", "captcha", "are you a robot", "are you a human", "attention required",
+	"just a moment", "access denied", "pardon our interruption", "security check",
+	"human verification", "verify you are human", "bot check", "please verify",
+	"验证", "安全验证",
+}
+
+// blockPhrases are visible sentences of robot-check pages.
+var blockPhrases = []string{
+	"enter the characters you see below",
+	"type the characters you see in this image",
+	"make sure you're not a robot", "make sure you are not a robot",
+	"verify you are a human", "verify that you are a human", "confirm you are a human",
+	"press & hold to confirm", "press and hold to confirm",
+	"unusual traffic from your computer network",
+	"checking your browser before accessing",
+	"please complete the security check",
+}
+
+// isBlockPage reports whether doc is a CAPTCHA or robot-check page rather
+// than the page asked for. Ordinary product pages mention "captcha" in
+// scripts and login forms, so a mention alone never counts: a block needs
+// a robot-check title, a robot-check sentence in the visible text, or a
+// CAPTCHA form or widget on a page with little else on it.
+func isBlockPage(doc *goquery.Document) bool {
+	title := strings.ToLower(cleanText(doc.Find("title").First().Text()))
+	for _, t := range blockTitles {
+		if title != "" && strings.Contains(title, t) && len(title) < 80 {
+			return true
+		}
+	}
+	// Visible text only (scripts and styles are where real pages mention
+	// captchas), and only of small pages: robot checks are short.
+	text, short := visibleText(doc, 20000)
+	if !short {
+		return false
+	}
+	for _, p := range blockPhrases {
+		if strings.Contains(text, p) {
+			return true
+		}
+	}
+	if len(text) > 3000 {
+		return false
+	}
+	widget := doc.Find(`form[action*="aptcha"],.g-recaptcha,.h-captcha,#px-captcha,iframe[src*="recaptcha"],iframe[src*="hcaptcha"],iframe[src*="captcha-delivery"],#cf-challenge-running,#challenge-form,img[src*="captcha"],input[name*="captcha"],input[id*="captcha"]`)
+	return widget.Length() > 0
+}
+
+// visibleText returns the lower-cased, space-collapsed text outside
+// scripts and styles, and false once it exceeds limit bytes (then the text
+// is incomplete).
+func visibleText(doc *goquery.Document, limit int) (string, bool) {
+	var b strings.Builder
+	var walk func(n *html.Node) bool
+	walk = func(n *html.Node) bool {
+		switch n.Type {
+		case html.ElementNode:
+			switch n.DataAtom {
+			case atom.Script, atom.Style, atom.Noscript, atom.Template, atom.Head:
+				return true
+			}
+		case html.TextNode:
+			for _, f := range strings.Fields(n.Data) {
+				b.WriteString(strings.ToLower(f))
+				b.WriteByte(' ')
+			}
+			return b.Len() <= limit
+		}
+		for c := n.FirstChild; c != nil; c = c.NextSibling {
+			if !walk(c) {
+				return false
+			}
+		}
+		return true
+	}
+	for _, n := range doc.Nodes {
+		if !walk(n) {
+			return b.String(), false
+		}
+	}
+	return b.String(), true
+}
