@@ -470,30 +470,47 @@ func jsonImages(v any) []string {
 	return out
 }
 
-// readMicrodata reads itemprop values, preferring those inside a Product
-// (or Offer) item scope.
+// readMicrodata reads itemprop values that belong to a Product (or its
+// Offer): an itemprop inside a nested item such as a breadcrumb's ListItem
+// names that item, not the product.
 func readMicrodata(doc *goquery.Document, base *url.URL, s *structured) {
-	scope := doc.Find(`[itemtype*="schema.org/Product"],[itemtype*="schema.org/Offer"],[itemtype*="schema.org/IndividualProduct"]`)
-	if scope.Length() == 0 {
-		scope = doc.Selection
+	props := doc.Find("[itemprop]")
+	if props.Length() == 0 {
+		return
 	}
-	prop := func(name string) string {
-		el := scope.Find(`[itemprop="` + name + `"]`).First()
-		if el.Length() == 0 {
-			return ""
+	hasProduct := doc.Find(`[itemtype*="schema.org/Product"],[itemtype*="schema.org/IndividualProduct"]`).Length() > 0
+	props.Each(func(_ int, el *goquery.Selection) {
+		owner := el.Parent().Closest("[itemscope]")
+		if hasProduct || owner.Length() > 0 {
+			t, _ := owner.Attr("itemtype")
+			if !strings.Contains(t, "schema.org/Product") && !strings.Contains(t, "schema.org/IndividualProduct") &&
+				!strings.Contains(t, "schema.org/Offer") && !strings.Contains(t, "schema.org/AggregateOffer") {
+				return
+			}
 		}
-		if v, ok := el.Attr("content"); ok {
-			return v
+		value := func() string {
+			if v, ok := el.Attr("content"); ok {
+				return v
+			}
+			return el.Text()
 		}
-		return el.Text()
-	}
-	s.set("price", prop("price"), SourceMicrodata)
-	s.set("currency", prop("priceCurrency"), SourceMicrodata)
-	s.set("title", prop("name"), SourceMicrodata)
-	s.set("description", prop("description"), SourceMicrodata)
-	scope.Find(`[itemprop="image"]`).Each(func(_ int, e *goquery.Selection) {
-		if u := resolve(base, imageURLOf(e)); u != "" {
-			s.imgs[SourceMicrodata] = append(s.imgs[SourceMicrodata], u)
+		for _, name := range strings.Fields(el.AttrOr("itemprop", "")) {
+			switch name {
+			case "price", "lowPrice":
+				s.set("price", value(), SourceMicrodata)
+			case "priceCurrency":
+				s.set("currency", value(), SourceMicrodata)
+			case "name":
+				if _, nested := el.Attr("itemscope"); !nested {
+					s.set("title", value(), SourceMicrodata)
+				}
+			case "description":
+				s.set("description", value(), SourceMicrodata)
+			case "image":
+				if u := resolve(base, imageURLOf(el)); u != "" {
+					s.imgs[SourceMicrodata] = append(s.imgs[SourceMicrodata], u)
+				}
+			}
 		}
 	})
 }

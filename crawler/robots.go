@@ -215,8 +215,8 @@ func validAgent(agent string) bool {
 // matchPriority is the length of pattern when it matches path, else -1.
 type matchPriority struct{ priority, line int }
 
-// allowed reports whether agent may fetch the path, params and query of
-// a URL (see robotsPath).
+// allowed reports whether agent (a product token, see productToken) may
+// fetch the path, params and query of a URL (see robotsPath).
 func (r *robotsRules) allowed(agent, path string) bool {
 	if r.allowAll {
 		return true
@@ -224,7 +224,6 @@ func (r *robotsRules) allowed(agent, path string) bool {
 	if r.disallowAll {
 		return false
 	}
-	agent = productToken(agent)
 	none := matchPriority{-1, 0}
 	allowG, allowS, disG, disS := none, none, none, none
 	var seenGlobal, seenSpecific, everSpecific, seenSep bool
@@ -470,7 +469,7 @@ func (rc *robotsCache) check(ctx context.Context, u *url.URL) error {
 	if u.RawQuery != "" {
 		path += "?" + u.RawQuery
 	}
-	if !rules.allowed(rc.c.opts.UserAgent, path) {
+	if !rules.allowed(productToken(rc.c.opts.UserAgent), path) {
 		return fmt.Errorf("%s: %w", u.Redacted(), ErrDisallowed)
 	}
 	return nil
