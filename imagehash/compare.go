@@ -14,6 +14,9 @@ const (
 	// CropThreshold applies to the centre-crop hashes, which ignore the
 	// edges that crops, pads and corner watermarks change.
 	CropThreshold = 10
+	// CropsThreshold applies to one image's PHash or MirrorPHash against
+	// the other's Crops.
+	CropsThreshold = 8
 	// VoteThreshold: when pHash alone is too far (crops move it by 10–20
 	// bits), dHash and aHash must both be within this distance and the
 	// pHash within VotePHashThreshold.
@@ -28,8 +31,8 @@ type Match struct {
 	Distance int
 	// Mirrored is set when one image is the other's mirror image.
 	Mirrored bool
-	// Method names the test that matched: "phash", "mirror", "crop" or
-	// "dhash+ahash" ("" when not Similar).
+	// Method names the test that matched: "phash", "mirror", "crop",
+	// "crops" or "dhash+ahash" ("" when not Similar).
 	Method string
 	// Similar reports that the two are very probably the same photo.
 	Similar bool
@@ -56,11 +59,36 @@ func Compare(a, b Hashes) Match {
 	if c <= CropThreshold {
 		return Match{Distance: c, Method: "crop", Similar: true}
 	}
+	if k, mirrored := cropsDistance(a, b); k <= CropsThreshold {
+		return Match{Distance: k, Mirrored: mirrored, Method: "crops", Similar: true}
+	}
 	d, av := Distance(a.DHash, b.DHash), Distance(a.AHash, b.AHash)
 	if d <= VoteThreshold && av <= VoteThreshold && p <= VotePHashThreshold {
 		return Match{Distance: max(d, av), Method: "dhash+ahash", Similar: true}
 	}
 	return Match{Distance: min(p, m, c)}
+}
+
+// cropsDistance is the smallest distance between one image's PHash or
+// MirrorPHash and the other's Crops, and whether it was the mirror hash.
+func cropsDistance(a, b Hashes) (int, bool) {
+	best, mirrored := 64, false
+	try := func(full, mirror uint64, crops *[9]uint64) {
+		for _, c := range crops {
+			if c == 0 {
+				continue
+			}
+			if d := Distance(full, c); d < best {
+				best, mirrored = d, false
+			}
+			if d := Distance(mirror, c); d < best {
+				best, mirrored = d, true
+			}
+		}
+	}
+	try(b.PHash, b.MirrorPHash, &a.Crops)
+	try(a.PHash, a.MirrorPHash, &b.Crops)
+	return best, mirrored
 }
 
 func (h Hashes) empty() bool {

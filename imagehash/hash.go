@@ -39,12 +39,22 @@ type Hashes struct {
 	// CropPHash is the pHash of the central cropWindow of the image, which
 	// ignores what crops, pads and corner watermarks change at the edges.
 	CropPHash uint64
+	// Crops are the pHashes of nine crops of the image, each keeping 90%
+	// of the width and height, anchored at the corners, edge midpoints and
+	// centre (row-major, top-left first). A copy cropped by about 10% is
+	// within a few bits of one of them, so its PHash (or, if it was also
+	// mirrored, its MirrorPHash) is compared with them. Zero when not
+	// computed (FromListing).
+	Crops [9]uint64
 	// Width and Height are the decoded size, before trimming.
 	Width, Height int
 	// Trim is the region hashed after removing uniform borders, relative
 	// to the image's top-left corner.
 	Trim image.Rectangle
 }
+
+// cropShift is the fraction of each side the Crops variants cut.
+const cropShift = 0.1
 
 // cropWindow is the fraction of each side kept, centred, for CropPHash.
 const cropWindow = 0.7
@@ -77,6 +87,12 @@ func FromImage(img image.Image) Hashes {
 	h.MirrorPHash = phashBits(c, true)
 	m := (1 - cropWindow) / 2 * gridSize
 	h.CropPHash = phashBits(dctLow(resample(g, gridSize, m, m, gridSize-m, gridSize-m, 32, 32)), false)
+	for k := range h.Crops {
+		ax, ay := float64(k%3)/2, float64(k/3)/2
+		x0, y0 := ax*cropShift*gridSize, ay*cropShift*gridSize
+		w := (1 - cropShift) * gridSize
+		h.Crops[k] = phashBits(dctLow(resample(g, gridSize, x0, y0, x0+w, y0+w, 32, 32)), false)
+	}
 	h.DHash = dhashBits(lanczos(g, gridSize, gridSize, 9, 8))
 	h.AHash = ahashBits(lanczos(g, gridSize, gridSize, 8, 8))
 	return h

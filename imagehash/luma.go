@@ -108,7 +108,7 @@ func (l *lumaRows) row(y, x0, x1 int, buf []uint8) []uint8 {
 // on a white pad; it is small enough that the soft shadow under a product
 // stays content.
 const (
-	trimTolerance = 20
+	trimTolerance = 8
 	// trimMinFraction: a trim that would leave less than this fraction of
 	// either side is refused; the image is then nearly uniform and is
 	// hashed whole.
@@ -116,65 +116,79 @@ const (
 )
 
 // trimRect returns the rectangle (relative to the image's bounds origin)
-// left after removing uniform borders of the top-left pixel's luminance. It
+// left after removing uniform borders. It trims repeatedly, each time with
+// the new top-left pixel as the border colour, so that a photo with its own
+// border padded onto white trims to the same region as the photo itself. It
 // reads only the border pixels and one pixel more per row and column, so an
 // image without a border costs O(width + height).
 func (l *lumaRows) trimRect(buf []uint8) image.Rectangle {
-	w, h := l.rect.Dx(), l.rect.Dy()
-	full := image.Rect(0, 0, w, h)
-	if w < 4 || h < 4 {
+	full := image.Rect(0, 0, l.rect.Dx(), l.rect.Dy())
+	r := full
+	for range 3 {
+		next := l.trimOnce(r, buf)
+		if next == r {
+			break
+		}
+		r = next
+	}
+	if float64(r.Dx()) < trimMinFraction*float64(full.Dx()) || float64(r.Dy()) < trimMinFraction*float64(full.Dy()) {
 		return full
 	}
-	ref := int(l.row(0, 0, 1, buf)[0])
+	return r
+}
+
+// trimOnce removes from r the rows and columns whose luminance is within
+// trimTolerance of r's top-left pixel.
+func (l *lumaRows) trimOnce(r image.Rectangle, buf []uint8) image.Rectangle {
+	if r.Dx() < 4 || r.Dy() < 4 {
+		return r
+	}
+	ref := int(l.row(r.Min.Y, r.Min.X, r.Min.X+1, buf)[0])
 	isBorder := func(v uint8) bool {
 		d := int(v) - ref
 		return d <= trimTolerance && d >= -trimTolerance
 	}
 	uniform := func(y int) bool {
-		for _, v := range l.row(y, 0, w, buf) {
+		for _, v := range l.row(y, r.Min.X, r.Max.X, buf) {
 			if !isBorder(v) {
 				return false
 			}
 		}
 		return true
 	}
-	top := 0
-	for top < h && uniform(top) {
+	top := r.Min.Y
+	for top < r.Max.Y && uniform(top) {
 		top++
 	}
-	if top == h {
-		return full
+	if top == r.Max.Y {
+		return r
 	}
-	bottom := h
+	bottom := r.Max.Y
 	for bottom > top && uniform(bottom-1) {
 		bottom--
 	}
-	left, right := w, 0
+	left, right := r.Max.X, r.Min.X
 	for y := top; y < bottom; y++ {
 		// Only the pixels left of the best left edge so far matter.
-		for x, v := range l.row(y, 0, left, buf) {
+		for i, v := range l.row(y, r.Min.X, left, buf) {
 			if !isBorder(v) {
-				left = x
+				left = r.Min.X + i
 				break
 			}
 		}
 		// Likewise right of the best right edge.
-		seg := l.row(y, right, w, buf)
+		seg := l.row(y, right, r.Max.X, buf)
 		for i := len(seg) - 1; i >= 0; i-- {
 			if !isBorder(seg[i]) {
-				right = right + i + 1
+				right += i + 1
 				break
 			}
 		}
 	}
 	if right <= left {
-		return full
+		return r
 	}
-	r := image.Rect(left, top, right, bottom)
-	if float64(r.Dx()) < trimMinFraction*float64(w) || float64(r.Dy()) < trimMinFraction*float64(h) {
-		return full
-	}
-	return r
+	return image.Rect(left, top, right, bottom)
 }
 
 // span is the share of one source pixel in one destination cell of an
@@ -202,6 +216,31 @@ func spans(n, m int) []span {
 	return out
 }
 
+// cellRun describes how one grid cell covers a row of w >= gridSize
+// pixels: pixels [a, b) wholly (weight gridSize each), and pixels l and r
+// partly with weights wl and wr (0 when the cell edge falls on a pixel
+// edge), in the units of spans.
+type cellRun struct {
+	a, b, l, r int
+	wl, wr     uint32
+}
+
+func cellRuns(w int) []cellRun {
+	out := make([]cellRun, gridSize)
+	for j := range out {
+		lo, hi := j*w, (j+1)*w // cell j in units where a pixel is gridSize long
+		c := cellRun{a: (lo + gridSize - 1) / gridSize, b: hi / gridSize}
+		if lo%gridSize != 0 {
+			c.l, c.wl = lo/gridSize, uint32(gridSize-lo%gridSize)
+		}
+		if hi%gridSize != 0 {
+			c.r, c.wr = hi/gridSize, uint32(hi%gridSize)
+		}
+		out[j] = c
+	}
+	return out
+}
+
 // gridSize is the side of the luminance grid every hash is computed from:
 // a multiple of 32 so that the pHash's 32×32 input is an exact area average
 // of it, and fine enough (1/128 of a side) for the centre-crop hash.
@@ -213,32 +252,29 @@ const gridSize = 128
 func (l *lumaRows) grid(r image.Rectangle, buf []uint8) []float64 {
 	w, h := r.Dx(), r.Dy()
 	hs, vs := spans(w, gridSize), spans(h, gridSize)
+	var cells []cellRun
+	if w >= gridSize {
+		cells = cellRuns(w)
+	}
 	acc := make([]uint64, gridSize*gridSize)
 	rowAcc := make([]uint64, gridSize)
 	vi := 0
 	for y := 0; y < h; y++ {
-		clear(rowAcc)
+		if cells == nil {
+			clear(rowAcc)
+		}
 		px := l.row(r.Min.Y+y, r.Min.X, r.Max.X, buf)
-		if w >= gridSize {
-			// Downscale: most pixels fall wholly inside one cell, so sum
-			// runs of them and weight the run once.
-			var run uint64
-			cur := hs[0].dst
-			for _, s := range hs {
-				v := uint64(px[s.src])
-				if s.w == gridSize {
-					if s.dst != cur {
-						rowAcc[cur] += run * gridSize
-						run, cur = 0, s.dst
-					}
-					run += v
-					continue
+		if cells != nil {
+			// Downscale: sum each cell's whole pixels in a tight loop and
+			// add the two pixels it shares with its neighbours.
+			for j := range cells {
+				c := &cells[j]
+				var run uint64
+				for _, v := range px[c.a:c.b] {
+					run += uint64(v)
 				}
-				rowAcc[cur] += run * gridSize
-				run, cur = 0, s.dst
-				rowAcc[s.dst] += uint64(s.w) * v
+				rowAcc[j] = run*gridSize + uint64(c.wl)*uint64(px[c.l]) + uint64(c.wr)*uint64(px[c.r])
 			}
-			rowAcc[cur] += run * gridSize
 		} else {
 			for _, s := range hs {
 				rowAcc[s.dst] += uint64(s.w) * uint64(px[s.src])
