@@ -11,6 +11,8 @@ import (
 	"time"
 
 	bolt "go.etcd.io/bbolt"
+
+	"github.com/patrol-dev/patrol/listing"
 )
 
 // bucketAudit holds the audit log: seq(8, big-endian) → JSON AuditEntry.
@@ -179,4 +181,42 @@ func (s *Store) VerifyAudit(ctx context.Context) error {
 		want++
 		return nil
 	})
+}
+
+// ApproveNotice records that an approver allowed a drafted notice to be
+// sent: a NoticeEvent in state drafted with Note "approved" and By set.
+// The state stays drafted until MarkSent. Approving twice, or a notice no
+// longer drafted, is ErrNoticeState.
+func (s *Store) ApproveNotice(ctx context.Context, id, by string, at time.Time) (listing.Notice, error) {
+	if by == "" {
+		return listing.Notice{}, fmt.Errorf("approve notice %s: approver required: %w", id, ErrInvalid)
+	}
+	at = stamp(at)
+	return s.updateNotice(ctx, id, func(tx *bolt.Tx, n *listing.Notice) error {
+		if n.State != listing.NoticeDrafted {
+			return fmt.Errorf("approve notice %s: it is %s: %w", id, n.State, ErrNoticeState)
+		}
+		if NoticeApproved(*n) {
+			return fmt.Errorf("approve notice %s: already approved: %w", id, ErrNoticeState)
+		}
+		n.Events = append(n.Events, listing.NoticeEvent{At: at, State: listing.NoticeDrafted, By: by, Note: "approved"})
+		return nil
+	})
+}
+
+// NoticeApproved reports whether n carries an approval (see ApproveNotice)
+// and by whom.
+func NoticeApproved(n listing.Notice) bool {
+	_, ok := NoticeApprover(n)
+	return ok
+}
+
+// NoticeApprover returns who approved n, if anyone did.
+func NoticeApprover(n listing.Notice) (string, bool) {
+	for _, e := range n.Events {
+		if e.State == listing.NoticeDrafted && e.Note == "approved" {
+			return e.By, true
+		}
+	}
+	return "", false
 }

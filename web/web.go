@@ -1,0 +1,128 @@
+// Package web is the analysts' web UI and JSON API: the review queue, the
+// listing page with its evidence, sellers, search, the dashboard, notices
+// and the audit log, behind accounts with roles, session cookies, CSRF
+// protection and bearer tokens for the API.
+//
+// Scraped content is treated as hostile: templates escape every field, the
+// evidence snapshot is sanitised and served into a sandboxed frame under its
+// own Content-Security-Policy, and images are served from patrol's own store,
+// never hot-linked.
+package web
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/microcosm-cc/bluemonday"
+)
+
+// Options are the web server's dependencies and settings. Listings,
+// Verdicts, Search, Users, Sessions and Audit are required; the others may
+// be nil, which hides the pages that need them.
+type Options struct {
+	Listings  ListingStore
+	Verdicts  VerdictStore
+	Search    Searcher
+	Snapshots SnapshotStore
+	Images    ImageStore
+	Sweeps    SweepStore
+	Notices   NoticeStore
+	Users     UserStore
+	Sessions  SessionStore
+	Audit     AuditLog
+	// References are the brands' reference images.
+	References []Reference
+	// Brands give the MSRP a listing's price is shown against.
+	Brands []Brand
+	// StartSweep, when set, starts a sweep in the background ("sweep now"
+	// for admins); it must return quickly.
+	StartSweep func() error
+	// Log receives request errors; nil discards them.
+	Log *slog.Logger
+	// SecureCookies marks cookies Secure and gives them the __Host- prefix.
+	// Keep it true (the default of serve): browsers accept Secure cookies
+	// from http://127.0.0.1 and http://localhost. Only plain-http tests
+	// through non-browser clients turn it off.
+	SecureCookies bool
+	// SessionTTL is how long a login lasts; 0 means 12 hours.
+	SessionTTL time.Duration
+	// PageSize is the queue's page length; 0 means 50.
+	PageSize int
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
+}
+
+// Server serves the UI and API. Build it with New.
+type Server struct {
+	opts     Options
+	log      *slog.Logger
+	now      func() time.Time
+	tmpl     *templates
+	policy   *bluemonday.Policy
+	refs     map[string]Reference // by sha256 of Data
+	refNames map[string]string    // name → sha256
+	limits   *loginLimits
+	handler  http.Handler
+}
+
+// New checks opts and builds the server.
+func New(opts Options) (*Server, error) {
+	switch {
+	case opts.Listings == nil:
+		return nil, errors.New("web: Listings is required")
+	case opts.Verdicts == nil:
+		return nil, errors.New("web: Verdicts is required")
+	case opts.Search == nil:
+		return nil, errors.New("web: Search is required")
+	case opts.Users == nil || opts.Sessions == nil:
+		return nil, errors.New("web: Users and Sessions are required")
+	case opts.Audit == nil:
+		return nil, errors.New("web: Audit is required")
+	}
+	if opts.Log == nil {
+		opts.Log = slog.New(slog.DiscardHandler)
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	if opts.SessionTTL <= 0 {
+		opts.SessionTTL = 12 * time.Hour
+	}
+	if opts.PageSize <= 0 {
+		opts.PageSize = 50
+	}
+	t, err := parseTemplates()
+	if err != nil {
+		return nil, fmt.Errorf("web: %w", err)
+	}
+	s := &Server{
+		opts:     opts,
+		log:      opts.Log,
+		now:      opts.Now,
+		tmpl:     t,
+		policy:   snapshotPolicy(),
+		refs:     make(map[string]Reference),
+		refNames: make(map[string]string),
+		limits:   newLoginLimits(),
+	}
+	for _, r := range opts.References {
+		sum := sha256.Sum256(r.Data)
+		h := hex.EncodeToString(sum[:])
+		s.refs[h] = r
+		s.refNames[r.Name] = h
+	}
+	s.handler = s.routes()
+	return s, nil
+}
+
+// Handler returns the server's root handler, with the security headers,
+// cross-origin protection and authentication around every route.
+func (s *Server) Handler() http.Handler { return s.handler }
+
+// ServeHTTP serves r; it makes *Server an http.Handler.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.handler.ServeHTTP(w, r) }
