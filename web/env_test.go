@@ -214,9 +214,9 @@ func newEnv(t *testing.T, secure bool) *testEnv {
 	srv, err := New(Options{
 		Listings: st, Verdicts: st, Search: e.search, Snapshots: st, Images: st, Sweeps: st, Notices: st,
 		Users: st, Sessions: st, Audit: st,
-		References: []Reference{{Name: "refs/acme/logo.png", Brand: "Acme", Data: e.refPNG, PHash: 0xF0F0F0F0F0F0F0F3}},
-		Brands:     []Brand{{Name: "Acme", Products: []Product{{Name: "Acme Trailblazer 3", MSRP: 180, Currency: "USD"}}}},
-		StartSweep: func() error { e.started++; return nil },
+		References:    []Reference{{Name: "refs/acme/logo.png", Brand: "Acme", Data: e.refPNG, PHash: 0xF0F0F0F0F0F0F0F3}},
+		Brands:        []Brand{{Name: "Acme", Products: []Product{{Name: "Acme Trailblazer 3", MSRP: 180, Currency: "USD"}}}},
+		StartSweep:    func() error { e.started++; return nil },
 		SecureCookies: secure,
 	})
 	if err != nil {
