@@ -67,3 +67,11 @@ func (b *breaker) trip() {
 	b.trial = false
 	b.mu.Unlock()
 }
+
+// neutral ends a half-open trial whose outcome says nothing about the site
+// (our own refusal, a cancelled context), so that the next request may try.
+func (b *breaker) neutral() {
+	b.mu.Lock()
+	b.trial = false
+	b.mu.Unlock()
+}

@@ -107,6 +107,7 @@ func (c *Crawler) get(ctx context.Context, rawURL string, limit int64) (*respons
 		resp, err := c.do(ctx, rawURL, limit)
 		<-c.sem
 		if ctxErr := ctx.Err(); ctxErr != nil {
+			c.breaker.neutral()
 			return nil, ctxErr
 		}
 		if err == nil {
@@ -121,6 +122,8 @@ func (c *Crawler) get(ctx context.Context, rawURL string, limit int64) (*respons
 		if !retryable(err) {
 			if countsAsSiteFailure(err) {
 				c.breaker.failure()
+			} else {
+				c.breaker.neutral()
 			}
 			return resp, err
 		}
