@@ -253,8 +253,8 @@ func robustness(tb testing.TB, photos []photo) (rows []robustnessRow, origFalse,
 }
 
 func formatRobustness(w io.Writer, rows []robustnessRow, origFalse, origPairs, nPhotos int) {
-	fmt.Fprintf(w, "Robustness over %d photos (Compare: pHash<=%d, mirror<=%d, crop<=%d, dHash&aHash<=%d with pHash<=%d)\n",
-		nPhotos, PHashThreshold, MirrorThreshold, CropThreshold, VoteThreshold, VotePHashThreshold)
+	fmt.Fprintf(w, "Robustness over %d photos (Compare: pHash<=%d, mirror<=%d, centre crop<=%d, crops<=%d, dHash&aHash<=%d with pHash<=%d)\n",
+		nPhotos, PHashThreshold, MirrorThreshold, CropThreshold, CropsThreshold, VoteThreshold, VotePHashThreshold)
 	fmt.Fprintf(w, "| transform | found | false-match rate | pHash distance median/max | decided by |\n|---|---|---|---|---|\n")
 	for _, r := range rows {
 		s := slices.Sorted(slices.Values(r.phashDist))
