@@ -40,8 +40,9 @@ type Match struct {
 
 // Compare decides whether a and b hash the same photo, trying in turn: pHash
 // within PHashThreshold; one's mirror hash within MirrorThreshold of the
-// other's pHash; centre-crop hashes within CropThreshold; dHash and aHash
-// both within VoteThreshold with pHash within VotePHashThreshold. Hashes with
+// other's pHash; centre-crop hashes within CropThreshold; one's PHash or
+// MirrorPHash within CropsThreshold of the other's Crops (copies cropped by
+// about 10%, mirrored or not); dHash and aHash both within VoteThreshold with pHash within VotePHashThreshold. Hashes with
 // every field zero (an image that failed to hash) match nothing.
 func Compare(a, b Hashes) Match {
 	if a.empty() || b.empty() {
