@@ -82,6 +82,9 @@ type Options struct {
 	Sleep func(ctx context.Context, d time.Duration) error
 	// SendMail sends one message (default: net/smtp with STARTTLS).
 	SendMail func(ctx context.Context, e Email, msg []byte) error
+	// OnDelivery, when set, is called with every outcome (e.g. to count it
+	// in metrics); it must not block.
+	OnDelivery func(Delivery)
 }
 
 // Delivery is the outcome of one alert to one receiver.
@@ -339,6 +342,9 @@ func (n *Notifier) deliver(ctx context.Context, receiver, sweepID string, suspec
 	} else {
 		d.OK = true
 		n.log.Info("alert delivered", "receiver", receiver, "sweep", sweepID, "suspects", suspects)
+	}
+	if n.opts.OnDelivery != nil {
+		n.opts.OnDelivery(d)
 	}
 	n.mu.Lock()
 	n.deliveries = append(n.deliveries, d)
