@@ -35,7 +35,7 @@ var blockPhrases = []string{
 // a robot-check title, a robot-check sentence in the visible text, or a
 // CAPTCHA form or widget on a page with little else on it.
 func isBlockPage(doc *goquery.Document) bool {
-	title := strings.ToLower(cleanText(doc.Find("title").First().Text()))
+	title := strings.ToLower(cleanText(headTitle(doc)))
 	for _, t := range blockTitles {
 		if title != "" && strings.Contains(title, t) && len(title) < 80 {
 			return true
@@ -60,12 +60,12 @@ func isBlockPage(doc *goquery.Document) bool {
 }
 
 // visibleText returns the lower-cased, space-collapsed text outside
-// scripts and styles, and false once it exceeds limit bytes (then the text
-// is incomplete).
+// scripts and styles, and false (with no text) when it exceeds limit
+// bytes. Real product pages exceed it, so they are only counted, without
+// building any string.
 func visibleText(doc *goquery.Document, limit int) (string, bool) {
-	var b strings.Builder
-	var walk func(n *html.Node) bool
-	walk = func(n *html.Node) bool {
+	var walk func(n *html.Node, visit func(string) bool) bool
+	walk = func(n *html.Node, visit func(string) bool) bool {
 		switch n.Type {
 		case html.ElementNode:
 			switch n.DataAtom {
@@ -73,23 +73,70 @@ func visibleText(doc *goquery.Document, limit int) (string, bool) {
 				return true
 			}
 		case html.TextNode:
-			for _, f := range strings.Fields(n.Data) {
-				b.WriteString(strings.ToLower(f))
-				b.WriteByte(' ')
-			}
-			return b.Len() <= limit
+			return visit(n.Data)
 		}
 		for c := n.FirstChild; c != nil; c = c.NextSibling {
-			if !walk(c) {
+			if !walk(c, visit) {
 				return false
 			}
 		}
 		return true
 	}
+	size := 0
+	count := func(s string) bool {
+		size += len(strings.TrimSpace(s))
+		return size <= limit
+	}
 	for _, n := range doc.Nodes {
-		if !walk(n) {
-			return b.String(), false
+		if !walk(n, count) {
+			return "", false
 		}
 	}
+	var b strings.Builder
+	build := func(s string) bool {
+		for _, f := range strings.Fields(s) {
+			b.WriteString(strings.ToLower(f))
+			b.WriteByte(' ')
+		}
+		return true
+	}
+	for _, n := range doc.Nodes {
+		walk(n, build)
+	}
 	return b.String(), true
+}
+
+// headTitle returns the text of the <title> in <head> without a selector
+// walk over the whole document.
+func headTitle(doc *goquery.Document) string {
+	var find func(n *html.Node, depth int) *html.Node
+	find = func(n *html.Node, depth int) *html.Node {
+		if n.Type == html.ElementNode && n.DataAtom == atom.Title {
+			return n
+		}
+		if depth > 3 {
+			return nil
+		}
+		for c := n.FirstChild; c != nil; c = c.NextSibling {
+			if n.Type == html.ElementNode && n.DataAtom == atom.Body {
+				return nil
+			}
+			if t := find(c, depth+1); t != nil {
+				return t
+			}
+		}
+		return nil
+	}
+	for _, n := range doc.Nodes {
+		if t := find(n, 0); t != nil {
+			var b strings.Builder
+			for c := t.FirstChild; c != nil; c = c.NextSibling {
+				if c.Type == html.TextNode {
+					b.WriteString(c.Data)
+				}
+			}
+			return b.String()
+		}
+	}
+	return ""
 }

@@ -66,7 +66,8 @@ func (e *statusError) Error() string {
 // do makes one attempt through a clone of the collector, synchronously.
 func (c *Crawler) do(ctx context.Context, rawURL string, limit int64) (*response, error) {
 	col := c.collector.Clone()
-	col.Context = context.WithValue(ctx, bodyLimitKey, limit)
+	holder := &bodyHolder{}
+	col.Context = context.WithValue(context.WithValue(ctx, bodyLimitKey, limit), bodyHolderKey, holder)
 	var resp *response
 	col.OnResponse(func(r *colly.Response) {
 		h := http.Header{}
@@ -76,7 +77,7 @@ func (c *Crawler) do(ctx context.Context, rawURL string, limit int64) (*response
 		resp = &response{
 			status:      r.StatusCode,
 			header:      h,
-			body:        r.Body,
+			body:        holder.body,
 			contentType: h.Get(origContentTypeHeader),
 			finalURL:    r.Request.URL.String(),
 		}

@@ -527,6 +527,8 @@ func (rc *robotsCache) fetch(ctx context.Context, origin string) (*robotsRules, 
 	ttl := rc.c.opts.RobotsTTL
 	errTTL := min(ttl, max(ttl/24, time.Second))
 	ctx = context.WithValue(ctx, skipRobotsKey, true)
+	// The page request's body holder is not for robots.txt.
+	ctx = context.WithValue(ctx, bodyHolderKey, (*bodyHolder)(nil))
 	ctx = context.WithValue(ctx, bodyLimitKey, int64(4*robotsMaxBytes))
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, origin+"/robots.txt", nil)
 	if err != nil {
