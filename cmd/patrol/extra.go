@@ -1,0 +1,30 @@
+package main
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/spf13/cobra"
+
+	"github.com/patrol-dev/patrol/store"
+)
+
+// extraCommands are the commands beyond sweeping and reviewing: notices,
+// verification, reports, accounts and the server.
+func extraCommands(g *globals) []*cobra.Command {
+	return nil
+}
+
+// audit appends an entry to the append-only audit log; a failure to audit
+// is logged, never silently dropped.
+func (a *app) audit(ctx context.Context, actor, action, target, from, to, detail string) {
+	_, err := a.store.AppendAudit(ctx, store.AuditEntry{Actor: actor, Action: action, Target: target, From: from, To: to, Detail: detail})
+	if err != nil {
+		a.log.Error("append audit entry", "action", action, "target", target, "err", err)
+	}
+}
+
+// serve runs the analysts' UI until ctx ends.
+func (a *app) serve(ctx context.Context, addr string) error {
+	return fmt.Errorf("serve %s: the web UI is not wired yet", addr)
+}

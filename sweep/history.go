@@ -1,0 +1,106 @@
+package sweep
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"sync"
+
+	"github.com/patrol-dev/patrol/imagehash"
+	"github.com/patrol-dev/patrol/listing"
+	"github.com/patrol-dev/patrol/store"
+)
+
+// sharedPhotoRadius is the pHash distance under which two listings' photos
+// count as the same photo for the "shared with other sellers' flagged
+// listings" signal; it matches the near-duplicate threshold of imagehash.
+const sharedPhotoRadius = 8
+
+// history answers the matcher's questions about what patrol saw before:
+// confirmed infringements per seller and the photos of flagged listings.
+// It is built from the store at the start of a sweep and grows as the
+// sweep flags listings.
+type history struct {
+	mu        sync.RWMutex
+	confirmed map[string]int    // marketplace \x00 seller → confirmed listings
+	photos    *imagehash.Index  // pHash of flagged listings' photos
+	owner     map[string]string // photo entry id → seller key
+	flagged   map[listing.ID]bool
+}
+
+func sellerKey(marketplace, seller string) string {
+	return marketplace + "\x00" + strings.ToLower(strings.TrimSpace(seller))
+}
+
+func newHistory(ctx context.Context, st *store.Store) (*history, error) {
+	h := &history{
+		confirmed: map[string]int{},
+		photos:    imagehash.NewIndex(),
+		owner:     map[string]string{},
+		flagged:   map[listing.ID]bool{},
+	}
+	err := st.EachListing(ctx, func(l listing.Listing) error {
+		if store.IsConfirmed(l.Status) {
+			h.confirmed[sellerKey(l.Marketplace, l.Seller)]++
+		}
+		if l.Flagged && l.Status != listing.StatusDismissed {
+			h.addFlaggedLocked(l)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("load history from store: %w", err)
+	}
+	return h, nil
+}
+
+func (h *history) addFlagged(l listing.Listing) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.addFlaggedLocked(l)
+}
+
+func (h *history) addFlaggedLocked(l listing.Listing) {
+	if h.flagged[l.ID] {
+		return
+	}
+	h.flagged[l.ID] = true
+	for i, img := range l.Images {
+		if img.PHash == 0 || img.HashErr != "" {
+			continue
+		}
+		id := fmt.Sprintf("%s#%d", l.ID, i)
+		h.photos.Add(id, img.PHash)
+		h.owner[id] = sellerKey(l.Marketplace, l.Seller) + "\x00" + string(l.ID)
+	}
+}
+
+// ConfirmedBySeller implements matcher.History.
+func (h *history) ConfirmedBySeller(marketplace, seller string) int {
+	h.mu.RLock()
+	defer h.mu.RUnlock()
+	return h.confirmed[sellerKey(marketplace, seller)]
+}
+
+// FlaggedWithPhoto implements matcher.History: the IDs of flagged listings
+// of other sellers whose photo is the same as img.
+func (h *history) FlaggedWithPhoto(img listing.Image, exceptSeller string) []string {
+	if img.PHash == 0 {
+		return nil
+	}
+	h.mu.RLock()
+	defer h.mu.RUnlock()
+	except := strings.ToLower(strings.TrimSpace(exceptSeller))
+	var out []string
+	seen := map[string]bool{}
+	for _, hit := range h.photos.Query(img.PHash, sharedPhotoRadius) {
+		ow := h.owner[hit.ID]
+		parts := strings.SplitN(ow, "\x00", 3)
+		if len(parts) != 3 || parts[1] == except || seen[parts[2]] {
+			continue
+		}
+		seen[parts[2]] = true
+		out = append(out, parts[2])
+	}
+	return out
+}
