@@ -62,12 +62,12 @@ type Folder struct {
 	toks   []Token
 
 	// The token being built.
-	in        bool
-	cur       Token
-	runes     int  // word runes in the current token
-	unmapped  bool // a non-Latin letter kept as is
-	noHomo    bool // homoglyph mapping disabled (re-folding a foreign word)
-	collapsed bool
+	in       bool
+	cur      Token
+	runes    int  // word runes in the current token
+	unmapped bool // a non-Latin letter kept as is
+	foreign  bool // the folded text holds a non-ASCII byte
+	noHomo   bool // homoglyph mapping disabled (re-folding a foreign word)
 }
 
 // Fold returns s folded: NFKC/NFKD compatibility forms, case folding,
@@ -110,6 +110,10 @@ func (f *Folder) Folded() []byte { return f.folded }
 // Tokens returns the words of the last Fold.
 func (f *Folder) Tokens() []Token { return f.toks }
 
+// ASCII reports whether the folded words of the last Fold are all ASCII,
+// so a caller can skip work meant for other scripts.
+func (f *Folder) ASCII() bool { return !f.foreign }
+
 // Source returns the text given to the last Fold.
 func (f *Folder) Source() string { return f.src }
 
@@ -140,7 +144,7 @@ func (f *Folder) Fold(s string) {
 	f.plain = f.plain[:0]
 	f.toks = f.toks[:0]
 	f.in = false
-	f.collapsed = false
+	f.foreign = false
 	f.scan(s, 0)
 	f.closeToken(len(s))
 	f.collapse()
@@ -303,6 +307,7 @@ func (f *Folder) base(r rune, src, srcEnd int) {
 	case unicode.IsLetter(r) || unicode.IsDigit(r):
 		f.open(src)
 		f.plain = utf8.AppendRune(f.plain, unicode.ToLower(r))
+		f.foreign = true
 		f.runes++
 		f.unmapped = f.unmapped || unicode.IsLetter(r)
 		f.cur.SrcEnd = srcEnd

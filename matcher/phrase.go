@@ -22,7 +22,13 @@ type phraseTable struct {
 	list  []phrase
 	first map[string][]int32
 	subs  []int32
+	// may[c] has bit min(n,63) set when some phrase starts with a word
+	// of n bytes beginning with c: a filter that spares most words the
+	// map lookup.
+	may [256]uint64
 }
+
+func mayBit(w []byte) uint64 { return 1 << min(len(w), 63) }
 
 func (t *phraseTable) add(text string, brand int, negative bool) {
 	var f fold.Folder
@@ -39,6 +45,12 @@ func (t *phraseTable) add(text string, brand int, negative bool) {
 			p.unless = append(p.unless, []byte(u))
 		}
 	}
+	key := string(bytes.Join(p.words, []byte(" ")))
+	for _, q := range t.list {
+		if q.negative == negative && (q.brand == -1 || q.brand == brand) && string(bytes.Join(q.words, []byte(" "))) == key {
+			return // "réplica" folds to "replica", already there
+		}
+	}
 	idx := int32(len(t.list))
 	if len(p.words) == 1 && !asciiOnly(p.words[0]) && !hasSpaceScript(p.words[0]) {
 		p.sub = p.words[0]
@@ -46,6 +58,7 @@ func (t *phraseTable) add(text string, brand int, negative bool) {
 	} else {
 		k := string(p.words[0])
 		t.first[k] = append(t.first[k], idx)
+		t.may[k[0]] |= mayBit(p.words[0])
 	}
 	t.list = append(t.list, p)
 }
@@ -87,7 +100,11 @@ func (m *Matcher) findPhrases(sc *scratch, field int8) {
 	toks := f.Tokens()
 	buf := f.Folded()
 	for k, tk := range toks {
-		cands, ok := m.phrases.first[string(buf[tk.Start:tk.End])]
+		w := buf[tk.Start:tk.End]
+		if m.phrases.may[w[0]]&mayBit(w) == 0 {
+			continue
+		}
+		cands, ok := m.phrases.first[string(w)]
 		if !ok {
 			continue
 		}
@@ -115,7 +132,7 @@ func (m *Matcher) findPhrases(sc *scratch, field int8) {
 			sc.addPhrase(phraseHit{phrase: pi, field: field, src: [2]int{tk.Src, last.SrcEnd}, negated: !p.negative && m.negatedAt(toks, buf, k)})
 		}
 	}
-	if len(m.phrases.subs) > 0 && !asciiOnly(buf) {
+	if len(m.phrases.subs) > 0 && !f.ASCII() {
 		for _, pi := range m.phrases.subs {
 			p := &m.phrases.list[pi]
 			if i := bytes.Index(buf, p.sub); i >= 0 {

@@ -78,6 +78,7 @@ type scratch struct {
 	phr    []phraseHit
 	prod   []uint32 // per product: bit set of its words found in the title
 	seller []byte
+	images bool // some brand's reference photo matched
 }
 
 func (m *Matcher) newScratch() *scratch {
@@ -93,6 +94,7 @@ func (sc *scratch) reset() {
 	clear(sc.hits)
 	clear(sc.prod)
 	sc.phr = sc.phr[:0]
+	sc.images = false
 }
 
 // scanText folds one field of a listing and records what it shows.
@@ -108,6 +110,19 @@ func (m *Matcher) scanText(sc *scratch, text string, field int8) {
 	if field == 0 {
 		m.findProducts(sc)
 	}
+}
+
+// anyInPlay reports whether some brand has text or image evidence so far.
+func (sc *scratch) anyInPlay() bool {
+	if sc.images {
+		return true
+	}
+	for i := range sc.hits {
+		if sc.hits[i].inPlay() {
+			return true
+		}
+	}
+	return false
 }
 
 // findTerms finds every brand term in the folded text, exact or disguised.
@@ -291,8 +306,12 @@ func (m *Matcher) isTerm(w []byte) bool {
 	return false
 }
 
-// findProducts records which words of each product's name the title holds.
+// findProducts records which words of each product's name the title holds,
+// when some brand is in play: the price is only judged then.
 func (m *Matcher) findProducts(sc *scratch) {
+	if !sc.anyInPlay() {
+		return
+	}
 	toks := sc.f.Tokens()
 	buf := sc.f.Folded()
 	for bi := range m.brands {

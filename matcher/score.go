@@ -66,12 +66,15 @@ func (m *Matcher) Score(l *listing.Listing, h History) {
 	sc := m.pool.Get().(*scratch)
 	defer m.pool.Put(sc)
 	sc.reset()
-	m.scanText(sc, l.Title, 0)
-	m.scanText(sc, l.Description, 1)
 	imgs := make([]imageHit, len(m.brands))
-	any := false
 	for bi := range m.brands {
 		imgs[bi] = m.matchImages(&m.brands[bi], l.Images)
+		sc.images = sc.images || imgs[bi].ok
+	}
+	m.scanText(sc, l.Title, 0)
+	m.scanText(sc, l.Description, 1)
+	any := false
+	for bi := range m.brands {
 		any = any || imgs[bi].ok || sc.hits[bi].inPlay()
 	}
 	if !any {
@@ -236,8 +239,8 @@ func (m *Matcher) evaluate(sc *scratch, bi int, f *listingFacts, img imageHit, o
 				w = m.w.PriceFarBelowMSRP
 			}
 			e.add(SignalPriceBelowMSRP, w, func() string {
-				return fmt.Sprintf("price %s %s is %.0f%% of the MSRP %s of %s (floor %.0f%%)",
-					money(f.price), pr.Currency, 100*f.price/pr.MSRP, money(pr.MSRP), pr.Name, 100*b.ratio)
+				return fmt.Sprintf("price %s %s is %.0f%% of the MSRP %s %s of %s (floor %.0f%%)",
+					money(f.price), pr.Currency, 100*f.price/pr.MSRP, money(pr.MSRP), pr.Currency, pr.Name, 100*b.ratio)
 			})
 		}
 	}
