@@ -21,6 +21,7 @@ import (
 // Defaults applied to keys absent from patrol.yaml.
 const (
 	DefaultDataDir           = "./patrol-data"
+	DefaultMaxSnapshotAge    = 72 * time.Hour
 	DefaultRequestsPerSecond = 1.0
 	DefaultBurst             = 1
 	DefaultConcurrency       = 2
@@ -188,6 +189,12 @@ func (c *Config) applyDefaults(seen map[string]int) {
 	}
 	if c.DataDir != "" {
 		c.DataDir = c.resolvePath(c.DataDir)
+	}
+	if _, ok := seen["notices.max_snapshot_age"]; !ok {
+		c.Notices.MaxSnapshotAge = DefaultMaxSnapshotAge
+	}
+	if c.Notices.Templates != "" {
+		c.Notices.Templates = c.resolvePath(c.Notices.Templates)
 	}
 	for i := range c.Brands {
 		b := &c.Brands[i]

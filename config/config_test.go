@@ -490,6 +490,7 @@ func TestExample(t *testing.T) {
 			MaxBodyBytes: 8 << 20,
 		}},
 		Schedule: "@every 6h",
+		Notices:  config.Notices{MaxSnapshotAge: config.DefaultMaxSnapshotAge},
 	}
 	if !reflect.DeepEqual(c, want) {
 		t.Errorf("Load(%s) =\n%+v\nwant\n%+v", path, c, want)

@@ -17,6 +17,20 @@ type Config struct {
 	Brands       []Brand       `yaml:"brands" json:"brands"`
 	Marketplaces []Marketplace `yaml:"marketplaces" json:"marketplaces"`
 	Schedule     string        `yaml:"schedule" json:"schedule"`
+	// Notices tunes the takedown drafter.
+	Notices Notices `yaml:"notices" json:"notices"`
+}
+
+// Notices tunes how takedown notices are drafted.
+type Notices struct {
+	// MaxSnapshotAge: a confirmed listing whose evidence is older than this
+	// is re-fetched before it goes into a notice (default 72h), so notices
+	// never cite listings that are already gone.
+	MaxSnapshotAge time.Duration `yaml:"max_snapshot_age" json:"max_snapshot_age"`
+	// Templates is a directory whose PLATFORM.txt.tmpl files replace the
+	// built-in notice templates (default: <config dir>/templates when it
+	// exists).
+	Templates string `yaml:"templates" json:"templates,omitempty"`
 }
 
 // Brand is a protected brand and the rules a listing is judged by.
@@ -48,6 +62,18 @@ type Owner struct {
 	Email   string `yaml:"email" json:"email"`
 	Address string `yaml:"address" json:"address"`
 	Phone   string `yaml:"phone" json:"phone,omitempty"`
+	// Signatory is the person who signs notices (default Name).
+	Signatory string `yaml:"signatory" json:"signatory,omitempty"`
+	// Accounts are the rights holder's accounts with platforms whose
+	// notices must name one (default: the email).
+	Accounts Accounts `yaml:"accounts" json:"accounts"`
+}
+
+// Accounts names the rights holder's platform accounts.
+type Accounts struct {
+	Alibaba  string `yaml:"alibaba" json:"alibaba,omitempty"`
+	EbayVero string `yaml:"ebay_vero" json:"ebay_vero,omitempty"`
+	Amazon   string `yaml:"amazon" json:"amazon,omitempty"`
 }
 
 // Trademark is a registered mark cited in notices.
