@@ -472,4 +472,3 @@ func newVerifyCmd(g *globals) *cobra.Command {
 		},
 	}
 }
-
