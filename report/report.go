@@ -98,6 +98,10 @@ type Report struct {
 	// figures (notice.Stats); Write prints it with its WriteText method
 	// when it has one, as JSON otherwise.
 	Enforcement any `json:"enforcement,omitempty"`
+	// WriteEnforcement, when set, prints the enforcement figures in the
+	// text and CSV formats (e.g. a closure over notice.WriteReport); JSON
+	// always carries Enforcement as a value.
+	WriteEnforcement func(w io.Writer, format string) error `json:"-"`
 }
 
 // TextWriter is implemented by an Enforcement value that can print itself.
@@ -345,9 +349,13 @@ func (r Report) writeText(w io.Writer) error {
 		}
 		tw.Flush()
 	}
-	if r.Enforcement != nil {
+	if r.Enforcement != nil || r.WriteEnforcement != nil {
 		fmt.Fprintf(ew, "\nEnforcement\n")
-		if tw, ok := r.Enforcement.(TextWriter); ok {
+		if r.WriteEnforcement != nil {
+			if err := r.WriteEnforcement(ew, FormatText); err != nil {
+				return fmt.Errorf("write report: %w", err)
+			}
+		} else if tw, ok := r.Enforcement.(TextWriter); ok {
 			if err := tw.WriteText(ew); err != nil {
 				return fmt.Errorf("write report: %w", err)
 			}
@@ -366,8 +374,8 @@ func (r Report) writeText(w io.Writer) error {
 }
 
 // writeCSV writes every section as rows whose first cell names the
-// section; each section starts with its header row. Enforcement is left
-// to the notice package's own CSV.
+// section; each section starts with its header row. WriteEnforcement, if
+// set, appends the enforcement figures in its own CSV layout.
 func (r Report) writeCSV(w io.Writer) error {
 	cw := csv.NewWriter(w)
 	for _, t := range r.tables() {
@@ -379,6 +387,11 @@ func (r Report) writeCSV(w io.Writer) error {
 	cw.Flush()
 	if err := cw.Error(); err != nil {
 		return fmt.Errorf("write report: %w", err)
+	}
+	if r.WriteEnforcement != nil {
+		if err := r.WriteEnforcement(w, FormatCSV); err != nil {
+			return fmt.Errorf("write report: %w", err)
+		}
 	}
 	return nil
 }

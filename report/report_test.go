@@ -109,6 +109,16 @@ func TestWrite(t *testing.T) {
 	if err := json.Unmarshal(buf.Bytes(), &back); err != nil || len(back.Groups) != len(r.Groups) {
 		t.Errorf("json round trip: %v, %d groups", err, len(back.Groups))
 	}
+	r.WriteEnforcement = func(w io.Writer, format string) error {
+		_, err := fmt.Fprintf(w, "enforcement as %s\n", format)
+		return err
+	}
+	for _, format := range []string{"text", "csv"} {
+		buf.Reset()
+		if err := r.Write(&buf, format); err != nil || !bytes.HasSuffix(buf.Bytes(), []byte("enforcement as "+format+"\n")) {
+			t.Errorf("Write(%s) with WriteEnforcement = %v, ends %q", format, err, buf.Bytes()[max(0, buf.Len()-40):])
+		}
+	}
 	if err := r.Write(io.Discard, "xml"); err == nil {
 		t.Error("Write(xml) = nil error, want one")
 	}
