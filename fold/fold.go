@@ -180,6 +180,26 @@ var leetMap = [128]byte{
 func (f *Folder) scan(s string, off int) {
 	for i := 0; i < len(s); {
 		c := s[i]
+		if asciiClass[c&0x7f] == cLetter && c < utf8.RuneSelf {
+			// Fast path: a run of ASCII letters and digits.
+			f.open(off + i)
+			j := i
+			for j < len(s) && s[j] < utf8.RuneSelf {
+				k := asciiClass[s[j]]
+				if k == cLetter {
+					f.plain = append(f.plain, s[j]|0x20)
+				} else if k == cDigit {
+					f.plain = append(f.plain, s[j])
+				} else {
+					break
+				}
+				j++
+			}
+			f.runes += j - i
+			f.cur.SrcEnd = off + j
+			i = j
+			continue
+		}
 		if c < utf8.RuneSelf {
 			f.ascii(c, s, i+1, off+i, off+i+1)
 			i++

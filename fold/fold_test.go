@@ -1,6 +1,7 @@
 package fold
 
 import (
+	"strings"
 	"testing"
 	"unicode/utf8"
 )
@@ -114,6 +115,35 @@ func FuzzFold(f *testing.F) {
 			if tk.Src < 0 || tk.SrcEnd > len(s) || tk.Src > tk.SrcEnd || tk.Start >= tk.End {
 				t.Fatalf("Fold(%q) token %+v out of range", s, tk)
 			}
+		}
+	})
+}
+
+// BenchmarkFold measures folding marketplace titles into a reused Folder
+// beside strings.ToLower over the same titles, the cheapest normalisation.
+func BenchmarkFold(b *testing.B) {
+	titles := []string{
+		"Lumora Meridian Automatic 40 - automatic dress watch - new with tags",
+		"Réplica Lumοrа Meridian Automatic 40 calidad premium",
+		"N.O.R.D.V.I.K Storm Parka insulated winter parka",
+		"ＮＯＲＤＶＩＫ Fjell Shell Jacket 1:1 AAA",
+		"Used Nordvik Vidde Fleece Jacket, size S, no damage",
+	}
+	b.Run("strings.ToLower", func(b *testing.B) {
+		b.ReportAllocs()
+		n := 0
+		for b.Loop() {
+			_ = strings.ToLower(titles[n%len(titles)])
+			n++
+		}
+	})
+	b.Run("Folder.Fold", func(b *testing.B) {
+		b.ReportAllocs()
+		var f Folder
+		n := 0
+		for b.Loop() {
+			f.Fold(titles[n%len(titles)])
+			n++
 		}
 	})
 }

@@ -97,6 +97,10 @@ type Matcher struct {
 	compare ImageComparer
 	nprod   int
 	pool    sync.Pool
+	// prodWords indexes the words of product names; prodMay filters
+	// words before the lookup (see phraseTable.may).
+	prodWords map[string][]prodBit
+	prodMay   [256]uint64
 }
 
 // brand is a Brand compiled for matching.
@@ -145,6 +149,7 @@ func New(opts Options) (*Matcher, error) {
 		m.compare = compareHashes
 	}
 	m.phrases.first = map[string][]int32{}
+	m.prodWords = map[string][]prodBit{}
 	for _, p := range builtinSuspicious {
 		m.phrases.add(p, -1, false)
 	}
@@ -241,6 +246,10 @@ func (m *Matcher) compile(b Brand) (brand, error) {
 		}
 		if len(cp.words) > 32 {
 			cp.words = cp.words[:32]
+		}
+		for wi, w := range cp.words {
+			m.prodWords[string(w)] = append(m.prodWords[string(w)], prodBit{product: cp.index, bit: 1 << wi})
+			m.prodMay[w[0]] |= mayBit(w)
 		}
 		cb.products = append(cb.products, cp)
 	}

@@ -79,6 +79,8 @@ type scratch struct {
 	prod   []uint32 // per product: bit set of its words found in the title
 	seller []byte
 	images bool // some brand's reference photo matched
+	// sellerFolded: seller holds the folded seller name.
+	sellerFolded bool
 }
 
 func (m *Matcher) newScratch() *scratch {
@@ -95,6 +97,7 @@ func (sc *scratch) reset() {
 	clear(sc.prod)
 	sc.phr = sc.phr[:0]
 	sc.images = false
+	sc.sellerFolded = false
 }
 
 // scanText folds one field of a listing and records what it shows.
@@ -312,20 +315,20 @@ func (m *Matcher) findProducts(sc *scratch) {
 	if !sc.anyInPlay() {
 		return
 	}
-	toks := sc.f.Tokens()
 	buf := sc.f.Folded()
-	for bi := range m.brands {
-		for _, p := range m.brands[bi].products {
-			var found uint32
-			for wi, w := range p.words {
-				for _, tk := range toks {
-					if bytes.Equal(buf[tk.Start:tk.End], w) {
-						found |= 1 << wi
-						break
-					}
-				}
-			}
-			sc.prod[p.index] = found
+	for _, tk := range sc.f.Tokens() {
+		w := buf[tk.Start:tk.End]
+		if m.prodMay[w[0]]&mayBit(w) == 0 {
+			continue
+		}
+		for _, pb := range m.prodWords[string(w)] {
+			sc.prod[pb.product] |= pb.bit
 		}
 	}
+}
+
+// prodBit is one word of one product's name.
+type prodBit struct {
+	product int
+	bit     uint32
 }

@@ -358,8 +358,11 @@ func sameCurrency(a, b string) bool {
 // authorized reports whether seller is one of b's authorized sellers,
 // compared after folding.
 func (m *Matcher) authorized(sc *scratch, b *brand, seller string) bool {
-	sc.f.Fold(seller)
-	sc.seller = sc.f.AppendWords(sc.seller[:0], false)
+	if !sc.sellerFolded {
+		sc.f.Fold(seller)
+		sc.seller = sc.f.AppendWords(sc.seller[:0], false)
+		sc.sellerFolded = true
+	}
 	for _, a := range b.authorized {
 		if string(sc.seller) == a {
 			return true
