@@ -18,7 +18,69 @@ type Config struct {
 	Marketplaces []Marketplace `yaml:"marketplaces" json:"marketplaces"`
 	Schedule     string        `yaml:"schedule" json:"schedule"`
 	// Notices tunes the takedown drafter.
-	Notices Notices `yaml:"notices" json:"notices"`
+	Notices   Notices   `yaml:"notices" json:"notices"`
+	Alerts    Alerts    `yaml:"alerts" json:"alerts"`
+	Metrics   Metrics   `yaml:"metrics" json:"metrics"`
+	Retention Retention `yaml:"retention" json:"retention"`
+}
+
+// Alerts say who hears about new suspects after a sweep.
+type Alerts struct {
+	// MinScore: only suspects scoring at least this are alerted (default:
+	// every new flagged listing).
+	MinScore float64 `yaml:"min_score" json:"min_score"`
+	// MaxListed bounds the suspects named in one alert (default 20).
+	MaxListed int `yaml:"max_listed" json:"max_listed"`
+	// BaseURL is the UI's address, for links in alerts.
+	BaseURL  string    `yaml:"base_url" json:"base_url,omitempty"`
+	Webhooks []Webhook `yaml:"webhooks" json:"webhooks"`
+	// Email is used when its Host is set.
+	Email Email      `yaml:"email" json:"email"`
+	Retry AlertRetry `yaml:"retry" json:"retry"`
+}
+
+// Webhook is an HTTP receiver of alerts. Secrets may come from the
+// environment (url_env, secret_env) so the config file can be shared.
+type Webhook struct {
+	Name      string `yaml:"name" json:"name,omitempty"`
+	URL       string `yaml:"url" json:"-"`
+	URLEnv    string `yaml:"url_env" json:"url_env,omitempty"`
+	Format    string `yaml:"format" json:"format"` // json (default) or slack
+	Secret    string `yaml:"secret" json:"-"`
+	SecretEnv string `yaml:"secret_env" json:"secret_env,omitempty"`
+}
+
+// Email is an SMTP receiver of alerts.
+type Email struct {
+	Host        string   `yaml:"host" json:"host"`
+	Port        int      `yaml:"port" json:"port"` // default 587; 465 = implicit TLS
+	From        string   `yaml:"from" json:"from"`
+	To          []string `yaml:"to" json:"to"`
+	Username    string   `yaml:"username" json:"username,omitempty"`
+	Password    string   `yaml:"password" json:"-"`
+	PasswordEnv string   `yaml:"password_env" json:"password_env,omitempty"`
+}
+
+// AlertRetry bounds delivery attempts.
+type AlertRetry struct {
+	Attempts int           `yaml:"attempts" json:"attempts"` // default 5
+	Base     time.Duration `yaml:"base" json:"base"`         // default 2s
+	Max      time.Duration `yaml:"max" json:"max"`           // default 1m
+}
+
+// Metrics configures /metrics.
+type Metrics struct {
+	// Token, when set, is required as a bearer token on /metrics.
+	Token    string `yaml:"token" json:"-"`
+	TokenEnv string `yaml:"token_env" json:"token_env,omitempty"`
+}
+
+// Retention says when old listings and their snapshots are purged; zero
+// durations keep everything. Evidence cited by a notice is never purged.
+type Retention struct {
+	DismissedAfter time.Duration `yaml:"dismissed_after" json:"dismissed_after"`
+	UnchangedAfter time.Duration `yaml:"unchanged_after" json:"unchanged_after"`
+	Schedule       string        `yaml:"schedule" json:"schedule,omitempty"` // default "@daily"
 }
 
 // Notices tunes how takedown notices are drafted.
@@ -103,6 +165,13 @@ type Marketplace struct {
 	// RemovedMarker is text a listing page shows once the listing was taken
 	// down, for `patrol verify` (in addition to HTTP 404/410).
 	RemovedMarker string `yaml:"removed_marker" json:"removed_marker,omitempty"`
+	// MaxRedirects bounds the redirects followed (default 5); MaxImageBytes
+	// bounds one image (default 10 MiB).
+	MaxRedirects  int   `yaml:"max_redirects" json:"max_redirects,omitempty"`
+	MaxImageBytes int64 `yaml:"max_image_bytes" json:"max_image_bytes,omitempty"`
+	// Schedule overrides the top-level schedule for this marketplace (cron
+	// syntax or @every); "off" sweeps it only on demand.
+	Schedule string `yaml:"schedule" json:"schedule,omitempty"`
 }
 
 // Rate is a token bucket shared by every request to one marketplace,

@@ -64,6 +64,15 @@ func (v *validator) config(c *Config) {
 			v.add("schedule", `invalid schedule %q: %v (want cron syntax such as "0 */6 * * *" or a descriptor such as "@every 6h" or "@daily")`, c.Schedule, err)
 		}
 	}
+	if c.Retention.Schedule != "" {
+		if err := checkSchedule(c.Retention.Schedule); err != nil {
+			v.add("retention.schedule", "invalid schedule %q: %v", c.Retention.Schedule, err)
+		}
+	}
+	if c.Retention.DismissedAfter < 0 || c.Retention.UnchangedAfter < 0 {
+		v.add("retention", "durations must not be negative")
+	}
+	v.alerts(&c.Alerts)
 	if len(c.Brands) == 0 {
 		v.add("brands", "at least one brand is required")
 	}
@@ -133,6 +142,11 @@ func (v *validator) brand(p string, b *Brand, names map[string]int) {
 }
 
 func (v *validator) marketplace(p string, m *Marketplace, names map[string]int) {
+	if m.Schedule != "" && m.Schedule != "off" && m.Schedule != "-" {
+		if err := checkSchedule(m.Schedule); err != nil {
+			v.add(p+".schedule", "invalid schedule %q: %v (or \"off\" for on demand only)", m.Schedule, err)
+		}
+	}
 	switch {
 	case m.Name == "":
 		v.add(p+".name", "required")
@@ -328,4 +342,53 @@ func validEmail(s string) bool {
 	}
 	_, domain, ok := strings.Cut(s, "@")
 	return ok && domain != "" && !strings.ContainsAny(s, " <>")
+}
+
+// alerts checks the alert receivers and resolves secrets given by
+// environment variable name.
+func (v *validator) alerts(a *Alerts) {
+	for i := range a.Webhooks {
+		w := &a.Webhooks[i]
+		p := fmt.Sprintf("alerts.webhooks[%d]", i)
+		if w.URLEnv != "" {
+			w.URL = os.Getenv(w.URLEnv)
+			if w.URL == "" {
+				v.add(p+".url_env", "environment variable %s is empty or unset", w.URLEnv)
+				continue
+			}
+		}
+		if w.SecretEnv != "" {
+			w.Secret = os.Getenv(w.SecretEnv)
+		}
+		u, err := url.Parse(w.URL)
+		if w.URL == "" || err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			v.add(p+".url", "must be an absolute http(s) URL")
+		}
+		switch w.Format {
+		case "", "json", "slack":
+		default:
+			v.add(p+".format", "must be json or slack, not %q", w.Format)
+		}
+	}
+	e := &a.Email
+	if e.PasswordEnv != "" {
+		e.Password = os.Getenv(e.PasswordEnv)
+	}
+	if e.Host != "" {
+		if e.From == "" {
+			v.add("alerts.email.from", "required when alerts.email.host is set")
+		}
+		if len(e.To) == 0 {
+			v.add("alerts.email.to", "at least one recipient is required")
+		}
+		if e.Port < 0 || e.Port > 65535 {
+			v.add("alerts.email.port", "must be a TCP port")
+		}
+	}
+	if a.MinScore < 0 || a.MinScore > 1 {
+		v.add("alerts.min_score", "must be in [0,1]")
+	}
+	if a.Retry.Attempts < 0 || a.Retry.Base < 0 || a.Retry.Max < 0 {
+		v.add("alerts.retry", "must not be negative")
+	}
 }
