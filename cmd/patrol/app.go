@@ -250,6 +250,8 @@ func (a *app) crawlerOptions(m config.Marketplace) crawler.Options {
 		},
 		Timeout:       m.Timeout,
 		MaxBodyBytes:  m.MaxBodyBytes,
+		MaxRedirects:  m.MaxRedirects,
+		MaxImageBytes: m.MaxImageBytes,
 		RemovedMarker: m.RemovedMarker,
 		AllowPrivate:  namesPrivateHost(m.AllowedDomains),
 		Log:           a.log.With("marketplace", m.Name),

@@ -85,17 +85,19 @@ func TestEnforcementEndToEnd(t *testing.T) {
 	runPatrol(t, "notices", "mark-sent", "--config", cfg, noticeID)
 
 	rate := func() float64 {
-		var rep struct {
-			Platforms []struct {
-				Platform     string  `json:"platform"`
-				TakedownRate float64 `json:"takedown_rate"`
-				Removed      int     `json:"removed"`
-			} `json:"platforms"`
+		var full struct {
+			Enforcement struct {
+				Platforms []struct {
+					Platform     string  `json:"platform"`
+					TakedownRate float64 `json:"takedown_rate"`
+					Removed      int     `json:"removed"`
+				} `json:"platforms"`
+			} `json:"enforcement"`
 		}
-		if err := json.Unmarshal([]byte(runPatrol(t, "report", "--config", cfg, "--format", "json")), &rep); err != nil {
+		if err := json.Unmarshal([]byte(runPatrol(t, "report", "--config", cfg, "--format", "json")), &full); err != nil {
 			t.Fatal(err)
 		}
-		for _, p := range rep.Platforms {
+		for _, p := range full.Enforcement.Platforms {
 			if p.Platform == "dmca" {
 				return p.TakedownRate
 			}

@@ -12,7 +12,7 @@ import (
 // extraCommands are the commands beyond sweeping and reviewing: notices,
 // verification, reports, accounts and the server.
 func extraCommands(g *globals) []*cobra.Command {
-	return []*cobra.Command{newNoticesCmd(g), newVerifyCmd(g), newReportCmd(g)}
+	return []*cobra.Command{newNoticesCmd(g), newVerifyCmd(g), newReportCmd(g), newUserCmd(g), newAuditCmd(g)}
 }
 
 // audit appends an entry to the append-only audit log; a failure to audit
