@@ -84,6 +84,13 @@ type Options struct {
 	// Lease is how long a frontier entry stays with a worker before it is
 	// handed out again (default 10 minutes).
 	Lease time.Duration
+	// Grace is how long pages already being processed may finish after the
+	// context ends (a SIGTERM) before they are abandoned to the next sweep
+	// (default 10s).
+	Grace time.Duration
+	// Observe, when set, hears every listing's outcome ("new", "changed",
+	// "unchanged") for metrics.
+	Observe func(l listing.Listing, outcome string)
 }
 
 // Runner runs sweeps.
@@ -105,6 +112,9 @@ func New(opts Options) *Runner {
 	}
 	if opts.Lease <= 0 {
 		opts.Lease = 10 * time.Minute
+	}
+	if opts.Grace <= 0 {
+		opts.Grace = 10 * time.Second
 	}
 	return &Runner{opts: opts, log: opts.Log}
 }
@@ -318,7 +328,25 @@ func (s *sweepState) marketplace(ctx context.Context, m Marketplace) {
 		}
 		s.progress()
 	}
-	// Fetch phase: workers drain the frontier.
+	// Fetch phase: workers drain the frontier. Pages in flight when ctx
+	// ends get Grace to finish (a SIGTERM should not waste fetched work);
+	// no new page is started.
+	workCtx, cancelWork := context.WithCancel(context.WithoutCancel(ctx))
+	defer cancelWork()
+	finished := make(chan struct{})
+	defer close(finished)
+	go func() {
+		select {
+		case <-ctx.Done():
+		case <-finished:
+			return
+		}
+		select {
+		case <-time.After(s.r.opts.Grace):
+			cancelWork()
+		case <-finished:
+		}
+	}()
 	workers := max(m.Concurrency, 1)
 	for ctx.Err() == nil {
 		entries, err := st.FrontierLease(ctx, s.id, m.Name, workers*4, s.r.opts.Now(), s.r.opts.Lease)
@@ -338,7 +366,7 @@ func (s *sweepState) marketplace(ctx context.Context, m Marketplace) {
 			go func() {
 				defer wg.Done()
 				for e := range jobs {
-					s.process(ctx, m, e)
+					s.process(workCtx, m, e)
 				}
 			}()
 		}
@@ -472,6 +500,7 @@ func (r *Runner) fetchListing(ctx context.Context, m Marketplace, rawURL string,
 			s.counters.Unchanged++
 			s.mu.Unlock()
 		}
+		r.observe(old, "unchanged")
 		return old, nil
 	}
 	images := map[string][]byte{}
@@ -506,6 +535,11 @@ func (r *Runner) fetchListing(ctx context.Context, m Marketplace, rawURL string,
 	if err := st.SaveFetched(ctx, f); err != nil {
 		return l, fmt.Errorf("%w: save %s: %w", errStore, l.ID, err)
 	}
+	if had {
+		r.observe(l, "changed")
+	} else {
+		r.observe(l, "new")
+	}
 	if s != nil {
 		s.mu.Lock()
 		if had {
@@ -533,6 +567,12 @@ func (r *Runner) fetchListing(ctx context.Context, m Marketplace, rawURL string,
 		}
 	}
 	return l, nil
+}
+
+func (r *Runner) observe(l listing.Listing, outcome string) {
+	if r.opts.Observe != nil {
+		r.opts.Observe(l, outcome)
+	}
 }
 
 // contentHash covers what the page says, not what patrol derived from it,

@@ -22,6 +22,14 @@ var version = "dev"
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	// The first signal asks for a graceful stop (the sweep is recorded as
+	// interrupted and resumes next time); once it has arrived the handler
+	// is removed, so a second signal kills the process at once. bbolt's
+	// transactions keep the store intact either way.
+	go func() {
+		<-ctx.Done()
+		stop()
+	}()
 	err := run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr)
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "patrol: %v\n", err)
