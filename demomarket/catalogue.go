@@ -149,20 +149,9 @@ func (bl *builder) reuse(key, ref string, tf transform, text string) string {
 func buildCatalogue(m *Market) {
 	bl := &builder{m: m, seed: m.seed}
 	bl.photos = &photoSet{m: m}
-	brands := brandDefs()
-	// The brands' photos come first and do not depend on the seed.
-	for _, b := range brands {
-		for _, p := range b.products {
-			for v := 1; v <= 2; v++ {
-				accent := p.colA
-				bl.photos.add(refImageName(b, p, v), true, func(a int) photo {
-					return studioPhoto(newRNG(0, fmt.Sprintf("studio/%s/%s/%d#%d", b.slug, p.slug, v, a)), productShapes(b, p, true), v, accent)
-				})
-			}
-		}
-	}
+	addBrandPhotos(bl.photos)
 	m.images[placeholderImage] = &imageEntry{}
-	for bi, b := range brands {
+	for bi, b := range brandDefs() {
 		bl.genuine(b)
 		bl.resale(b)
 		bl.accessories(b)
@@ -170,6 +159,21 @@ func buildCatalogue(m *Market) {
 	}
 	bl.unrelated()
 	bl.finish()
+}
+
+// addBrandPhotos registers the brands' own photos. They come first and do
+// not depend on the seed.
+func addBrandPhotos(ps *photoSet) {
+	for _, b := range brandDefs() {
+		for _, p := range b.products {
+			for v := 1; v <= 2; v++ {
+				accent := p.colA
+				ps.add(refImageName(b, p, v), true, func(a int) photo {
+					return studioPhoto(newRNG(0, fmt.Sprintf("studio/%s/%s/%d#%d", b.slug, p.slug, v, a)), productShapes(b, p, true), v, accent)
+				})
+			}
+		}
+	}
 }
 
 func (bl *builder) genuine(b brandDef) {

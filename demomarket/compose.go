@@ -31,7 +31,7 @@ func tint(r *rng, base color.RGBA, spread int) color.RGBA {
 // product large and centred (view 1) or a close crop (view 2), an accent
 // band in the brand's colour.
 func studioPhoto(r *rng, obj []shape, view int, accent color.RGBA) photo {
-	p := photo{w: 600, h: 600, angle: r.between(0, 2*math.Pi), light: lighting(r, 2, 14)}
+	p := photo{w: 560, h: 560, angle: r.between(0, 2*math.Pi), light: lighting(r, 2, 14)}
 	light := randColor(r, 205, 250)
 	p.bgA, p.bgB = light, tint(r, light, 40)
 	if r.chance(0.35) {
@@ -61,7 +61,7 @@ func studioPhoto(r *rng, obj []shape, view int, accent color.RGBA) photo {
 // snapshotPhoto is a private seller's photo: a room wall, a floor or a
 // bed, some clutter, the object smaller and off-centre, sensor noise.
 func snapshotPhoto(r *rng, obj []shape) photo {
-	sizes := [][2]int{{640, 480}, {800, 600}, {480, 640}, {600, 800}, {720, 540}}
+	sizes := [][2]int{{512, 384}, {480, 360}, {420, 560}, {448, 448}, {560, 420}}
 	sz := sizes[r.intn(len(sizes))]
 	p := photo{w: sz[0], h: sz[1], angle: r.between(0, 2*math.Pi), grain: r.next() | 1, light: lighting(r, 3, 22)}
 	aspect := float64(p.w) / float64(p.h)
@@ -93,7 +93,7 @@ func snapshotPhoto(r *rng, obj []shape) photo {
 // shopPhoto is a marketplace shop's picture: a loud or plain background,
 // the object, a banner with glyph-like marks and perhaps a badge.
 func shopPhoto(r *rng, obj []shape) photo {
-	sizes := [][2]int{{600, 600}, {750, 750}, {800, 800}, {500, 500}}
+	sizes := [][2]int{{480, 480}, {520, 520}, {560, 560}, {440, 440}}
 	sz := sizes[r.intn(len(sizes))]
 	p := photo{w: sz[0], h: sz[1], angle: r.between(0, 2*math.Pi), light: lighting(r, 2, 14)}
 	if r.chance(0.4) {

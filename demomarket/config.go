@@ -126,8 +126,10 @@ func WriteConfig(dir, baseURL string) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	// The brand photos do not depend on the seed.
-	m := New(Options{})
+	// The brand photos do not depend on the seed: a market holding only
+	// them serves the same bytes as every full one.
+	m := &Market{images: map[string]*imageEntry{}, cache: map[string][]byte{}}
+	addBrandPhotos(&photoSet{m: m})
 	for _, b := range Brands() {
 		rd := filepath.Join(dir, "refs", b.Slug)
 		if err := os.MkdirAll(rd, 0o755); err != nil {

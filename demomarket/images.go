@@ -9,7 +9,6 @@ import (
 	"image/color"
 	"image/gif"
 	"math"
-	"math/bits"
 	"path"
 	"strings"
 )
@@ -28,9 +27,9 @@ type imageEntry struct {
 	png   bool
 	q     int // JPEG quality
 	brand bool
-	// approximate perceptual hashes of base photos, used to keep every
-	// base photo distinct from every other.
-	phash, dhash uint64
+	// approximate perceptual hashes of base photos, used to keep base
+	// photos away from brand photos.
+	hash photoHash
 }
 
 // Minimum Hamming distances under the package's own approximation of
@@ -40,8 +39,8 @@ type imageEntry struct {
 // brand's are not kept apart from each other: a matcher only compares
 // listing photos with brand photos.
 const (
-	minPHashDistance = 24
-	minDHashDistance = 23
+	minPHashDistance = 26
+	minDHashDistance = 25
 	photoAttempts    = 40
 )
 
@@ -56,25 +55,25 @@ type photoSet struct {
 // the name. mk must be deterministic in its argument.
 func (ps *photoSet) add(name string, brand bool, mk func(attempt int) photo) string {
 	var best photo
-	var bestP, bestD uint64
+	var bestH photoHash
 	bestScore := math.MinInt
 	for attempt := 0; attempt < photoAttempts; attempt++ {
 		p := mk(attempt)
-		ph, dh := p.hashes()
+		h := p.hashes()
 		score := math.MaxInt
 		for _, n := range ps.brands {
-			o := ps.m.images[n]
-			score = min(score, bits.OnesCount64(o.phash^ph)-minPHashDistance, bits.OnesCount64(o.dhash^dh)-minDHashDistance)
+			dp, dd := h.distance(ps.m.images[n].hash)
+			score = min(score, dp-minPHashDistance, dd-minDHashDistance)
 		}
 		if score > bestScore {
-			best, bestP, bestD, bestScore = p, ph, dh, score
+			best, bestH, bestScore = p, h, score
 		}
 		if score >= 0 {
 			break
 		}
 
 	}
-	ps.m.images[name] = &imageEntry{pic: &best, q: 88, brand: brand, phash: bestP, dhash: bestD}
+	ps.m.images[name] = &imageEntry{pic: &best, q: 88, brand: brand, hash: bestH}
 	if brand {
 		ps.brands = append(ps.brands, name)
 	}

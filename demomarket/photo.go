@@ -8,6 +8,7 @@ import (
 	"image/jpeg"
 	"image/png"
 	"math"
+	"math/bits"
 
 	"golang.org/x/image/draw"
 	"golang.org/x/image/font"
@@ -164,6 +165,16 @@ func lerp(a, b uint8, t float64) uint8 {
 	return uint8(math.Round(float64(a) + (float64(b)-float64(a))*t))
 }
 
+func clamp8(v int) uint8 {
+	if v < 0 {
+		return 0
+	}
+	if v > 255 {
+		return 255
+	}
+	return uint8(v)
+}
+
 func blend(dst *image.RGBA, i int, c color.RGBA) {
 	if c.A == 255 {
 		dst.Pix[i], dst.Pix[i+1], dst.Pix[i+2], dst.Pix[i+3] = c.R, c.G, c.B, 255
@@ -179,16 +190,43 @@ func blend(dst *image.RGBA, i int, c color.RGBA) {
 func (p photo) render(w, h int) *image.RGBA {
 	img := image.NewRGBA(image.Rect(0, 0, w, h))
 	ca, sa := math.Cos(p.angle), math.Sin(p.angle)
+	// t(u, v) = ((u-0.5)*ca + (v-0.5)*sa)*1.2 + 0.5 is separable, and so
+	// is each lighting wave through sin(a+b) = sin a cos b + cos a sin b.
+	tx := make([]float64, w)
+	for x := range tx {
+		tx[x] = ((float64(x)+0.5)/float64(w) - 0.5) * ca * 1.2
+	}
+	n := len(p.light)
+	lx := make([]float64, 2*n*w)
+	for k, l := range p.light {
+		for x := 0; x < w; x++ {
+			a := 2 * math.Pi * l.fx * (float64(x) + 0.5) / float64(w)
+			lx[(2*k)*w+x] = l.amp * math.Sin(a)
+			lx[(2*k+1)*w+x] = l.amp * math.Cos(a)
+		}
+	}
+	bgA := [3]float64{float64(p.bgA.R), float64(p.bgA.G), float64(p.bgA.B)}
+	bgB := [3]float64{float64(p.bgB.R), float64(p.bgB.G), float64(p.bgB.B)}
+	ly := make([]float64, 2*n)
 	for y := 0; y < h; y++ {
 		v := (float64(y) + 0.5) / float64(h)
+		ty := (v-0.5)*sa*1.2 + 0.5
+		for k, l := range p.light {
+			b := 2*math.Pi*l.fy*v + l.phase
+			ly[2*k], ly[2*k+1] = math.Cos(b), math.Sin(b)
+		}
+		row := img.Pix[y*img.Stride:]
 		for x := 0; x < w; x++ {
-			u := (float64(x) + 0.5) / float64(w)
-			t := math.Max(0, math.Min(1, ((u-0.5)*ca+(v-0.5)*sa)*1.2+0.5))
-			i := img.PixOffset(x, y)
-			img.Pix[i] = lerp(p.bgA.R, p.bgB.R, t)
-			img.Pix[i+1] = lerp(p.bgA.G, p.bgB.G, t)
-			img.Pix[i+2] = lerp(p.bgA.B, p.bgB.B, t)
-			img.Pix[i+3] = 255
+			t := tx[x] + ty
+			if t < 0 {
+				t = 0
+			} else if t > 1 {
+				t = 1
+			}
+			for c := 0; c < 3; c++ {
+				row[4*x+c] = uint8(bgA[c] + (bgB[c]-bgA[c])*t + 0.5)
+			}
+			row[4*x+3] = 255
 		}
 	}
 	for _, s := range p.shapes {
@@ -206,18 +244,22 @@ func (p photo) render(w, h int) *image.RGBA {
 			}
 		}
 	}
-	if len(p.light) > 0 {
+	if n > 0 {
 		for y := 0; y < h; y++ {
 			v := (float64(y) + 0.5) / float64(h)
+			for k, l := range p.light {
+				b := 2*math.Pi*l.fy*v + l.phase
+				ly[2*k], ly[2*k+1] = math.Cos(b), math.Sin(b)
+			}
+			row := img.Pix[y*img.Stride:]
 			for x := 0; x < w; x++ {
-				u := (float64(x) + 0.5) / float64(w)
 				d := 0.0
-				for _, l := range p.light {
-					d += l.amp * math.Sin(2*math.Pi*(l.fx*u+l.fy*v)+l.phase)
+				for k := 0; k < n; k++ {
+					d += lx[(2*k)*w+x]*ly[2*k] + lx[(2*k+1)*w+x]*ly[2*k+1]
 				}
-				i := img.PixOffset(x, y)
-				for k := 0; k < 3; k++ {
-					img.Pix[i+k] = uint8(max(0, min(255, int(math.Round(float64(img.Pix[i+k])+d)))))
+				di := int(d)
+				for c := 0; c < 3; c++ {
+					row[4*x+c] = clamp8(int(row[4*x+c]) + di)
 				}
 			}
 		}
@@ -227,10 +269,10 @@ func (p photo) render(w, h int) *image.RGBA {
 			for x := 0; x < w; x++ {
 				z := p.grain ^ uint64(x)*0x9E3779B97F4A7C15 ^ uint64(y)*0xC2B2AE3D27D4EB4F
 				z = (z ^ (z >> 29)) * 0xBF58476D1CE4E5B9
-				d := int(z>>59) - 16 // -16..15
+				d := (int(z>>59) - 16) / 3 // -5..5
 				i := img.PixOffset(x, y)
 				for k := 0; k < 3; k++ {
-					img.Pix[i+k] = uint8(max(0, min(255, int(img.Pix[i+k])+d/3)))
+					img.Pix[i+k] = clamp8(int(img.Pix[i+k]) + d)
 				}
 			}
 		}
@@ -238,18 +280,62 @@ func (p photo) render(w, h int) *image.RGBA {
 	return img
 }
 
+// resample1D resizes each row of src (n rows of w values) to dw values
+// with a triangle filter stretched by the scale, the way nfnt/resize's
+// Bilinear does, and returns the rows transposed (dw rows of n values), so
+// that two calls resize both axes.
+func resample1D(src []float64, w, n, dw int) []float64 {
+	scale := float64(w) / float64(dw)
+	length := 2 * max(int(math.Ceil(scale)), 1)
+	factor := math.Min(1/scale, 1)
+	out := make([]float64, dw*n)
+	for x := 0; x < dw; x++ {
+		c := scale*(float64(x)+0.5) - 0.5
+		start := int(c) - length/2 + 1
+		for r := 0; r < n; r++ {
+			sum, wsum := 0.0, 0.0
+			for i := 0; i < length; i++ {
+				k := 1 - math.Abs((c-float64(start+i))*factor)
+				if k <= 0 {
+					continue
+				}
+				xi := min(max(start+i, 0), w-1)
+				sum += k * src[r*w+xi]
+				wsum += k
+			}
+			out[x*n+r] = sum / wsum
+		}
+	}
+	return out
+}
+
+// photoHash is the approximate pHash and dHash of a photo with, for each,
+// the bits that are far enough from flipping to be trusted.
+type photoHash struct {
+	p, pStable, d, dStable uint64
+}
+
+// distance counts the bits in which a and b differ, for pHash and dHash.
+func (a photoHash) distance(b photoHash) (p, d int) {
+	return bits.OnesCount64(a.p ^ b.p), bits.OnesCount64(a.d ^ b.d)
+}
+
 // hashes approximates the 64-bit pHash and dHash that goimagehash computes
-// on the full-size photo: bilinear reduction to 64×64 (9×8), greyscale,
-// DCT-II, top-left 8×8 against their median; left/right differences.
-func (p photo) hashes() (phash, dhash uint64) {
+// on the full-size photo: a bilinear reduction to 64×64 (9×8), greyscale,
+// DCT-II of which the top-left 8×8 is compared with its median; left/right
+// differences.
+func (p photo) hashes() (h photoHash) {
+	const n = 128
 	p.grain = 0 // high-frequency noise does not move these hashes
-	src := p.render(64, 64)
+	src := p.render(n, n)
+	grey := make([]float64, n*n)
+	for i := range grey {
+		grey[i] = 0.299*float64(src.Pix[4*i]) + 0.587*float64(src.Pix[4*i+1]) + 0.114*float64(src.Pix[4*i+2])
+	}
+	small := resample1D(resample1D(grey, n, n, 64), n, 64, 64) // [y][x] of 64×64
 	var g [64][64]float64
 	for y := 0; y < 64; y++ {
-		for x := 0; x < 64; x++ {
-			i := src.PixOffset(x, y)
-			g[y][x] = 0.299*float64(src.Pix[i]) + 0.587*float64(src.Pix[i+1]) + 0.114*float64(src.Pix[i+2])
-		}
+		copy(g[y][:], small[y*64:(y+1)*64])
 	}
 	var cosT [8][64]float64
 	for k := 0; k < 8; k++ {
@@ -281,26 +367,29 @@ func (p photo) hashes() (phash, dhash uint64) {
 	sorted := coef
 	sortFloats(sorted[:])
 	median := sorted[32]
+	eps := (sorted[48] - sorted[16]) * 0.08
 	for i, c := range coef {
 		if c > median {
-			phash |= 1 << (63 - i)
+			h.p |= 1 << (63 - i)
+		}
+		if math.Abs(c-median) > eps {
+			h.pStable |= 1 << (63 - i)
 		}
 	}
-	d := image.NewRGBA(image.Rect(0, 0, 9, 8))
-	draw.BiLinear.Scale(d, d.Bounds(), src, src.Bounds(), draw.Src, nil)
+	d := resample1D(resample1D(grey, n, n, 9), n, 9, 8) // [y][x] of 9×8
 	idx := 0
 	for y := 0; y < 8; y++ {
 		for x := 0; x < 8; x++ {
-			a, b := d.PixOffset(x, y), d.PixOffset(x+1, y)
-			ga := 0.299*float64(d.Pix[a]) + 0.587*float64(d.Pix[a+1]) + 0.114*float64(d.Pix[a+2])
-			gb := 0.299*float64(d.Pix[b]) + 0.587*float64(d.Pix[b+1]) + 0.114*float64(d.Pix[b+2])
-			if ga < gb {
-				dhash |= 1 << (63 - idx)
+			if d[y*9+x] < d[y*9+x+1] {
+				h.d |= 1 << (63 - idx)
+			}
+			if math.Abs(d[y*9+x]-d[y*9+x+1]) > 1.5 {
+				h.dStable |= 1 << (63 - idx)
 			}
 			idx++
 		}
 	}
-	return phash, dhash
+	return h
 }
 
 func sortFloats(xs []float64) {
