@@ -60,16 +60,15 @@ type productDef struct {
 }
 
 type brandDef struct {
-	name       string
-	slug       string
-	kind       brandKind
-	store      string
-	dealer     string
-	owner      Owner
-	trademark  Trademark
-	products   []productDef
-	negatives  []string
-	extraTerms []string
+	name      string
+	slug      string
+	kind      brandKind
+	store     string
+	dealer    string
+	owner     Owner
+	trademark Trademark
+	products  []productDef
+	negatives []string
 }
 
 func rgb(r, g, b uint8) color.RGBA { return color.RGBA{r, g, b, 255} }
