@@ -117,6 +117,8 @@ type app struct {
 	index *index.Index
 	// closers run in reverse order on close.
 	closers []func() error
+	// insecureCookies drops Secure/__Host- from UI cookies (serve flag).
+	insecureCookies bool
 }
 
 func (g *globals) open(ctx context.Context, withIndex bool) (*app, error) {

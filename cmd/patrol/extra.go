@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"fmt"
 
 	"github.com/spf13/cobra"
 
@@ -12,7 +11,7 @@ import (
 // extraCommands are the commands beyond sweeping and reviewing: notices,
 // verification, reports, accounts and the server.
 func extraCommands(g *globals) []*cobra.Command {
-	return []*cobra.Command{newNoticesCmd(g), newVerifyCmd(g), newReportCmd(g), newUserCmd(g), newAuditCmd(g)}
+	return []*cobra.Command{newNoticesCmd(g), newVerifyCmd(g), newReportCmd(g), newUserCmd(g), newAuditCmd(g), newServeCmd(g)}
 }
 
 // audit appends an entry to the append-only audit log; a failure to audit
@@ -22,9 +21,4 @@ func (a *app) audit(ctx context.Context, actor, action, target, from, to, detail
 	if err != nil {
 		a.log.Error("append audit entry", "action", action, "target", target, "err", err)
 	}
-}
-
-// serve runs the analysts' UI until ctx ends.
-func (a *app) serve(ctx context.Context, addr string) error {
-	return fmt.Errorf("serve %s: the web UI is not wired yet", addr)
 }
