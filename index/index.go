@@ -18,6 +18,8 @@ import (
 	"strings"
 
 	"github.com/blevesearch/bleve/v2"
+	"github.com/blevesearch/bleve/v2/index/scorch"
+	"github.com/blevesearch/bleve/v2/index/scorch/mergeplan"
 
 	"github.com/patrol-dev/patrol/listing"
 )
@@ -254,4 +256,23 @@ func (ix *Index) Reconcile(ctx context.Context, all func(yield func(listing.List
 		}
 	}
 	return added, updated, len(have), nil
+}
+
+// Compact merges the index into as few segments as Bleve allows. Call it
+// after a rebuild or a large Reconcile: a freshly bulk-loaded index is made
+// of many small segments, which makes every query visit each of them and
+// keeps background merging busy for minutes.
+func (ix *Index) Compact(ctx context.Context) error {
+	adv, err := ix.bi.Advanced()
+	if err != nil {
+		return fmt.Errorf("compact index: %w", err)
+	}
+	s, ok := adv.(*scorch.Scorch)
+	if !ok {
+		return nil
+	}
+	if err := s.ForceMerge(ctx, &mergeplan.SingleSegmentMergePlanOptions); err != nil {
+		return fmt.Errorf("compact index: %w", err)
+	}
+	return nil
 }

@@ -199,6 +199,9 @@ func TestVersionsAndReopen(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer ix.Close()
+	if err := ix.Compact(ctx); err != nil {
+		t.Fatal(err)
+	}
 	got, err := ix.Versions(ctx)
 	if err != nil {
 		t.Fatal(err)
