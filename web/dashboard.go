@@ -239,7 +239,7 @@ func sweepChart(points []sweepPoint) template.HTML {
 	}
 	plotH := float64(height - bottom - top)
 	slot := float64(width-left-8) / float64(len(points))
-	bw := slot * 0.6
+	bw := min(slot*0.6, 44)
 	var b strings.Builder
 	fmt.Fprintf(&b, `<svg class="chart" viewBox="0 0 %d %d" role="img" aria-label="suspects per sweep">`, width, height)
 	for i := 0; i <= 4; i++ {
@@ -251,7 +251,7 @@ func sweepChart(points []sweepPoint) template.HTML {
 	for i, p := range points {
 		x := float64(left) + slot*float64(i) + (slot-bw)/2
 		hgt := plotH * float64(p.Suspects) / float64(max)
-		fmt.Fprintf(&b, `<rect class="s0" x="%.1f" y="%.1f" width="%.1f" height="%.1f"><title>%s: %d suspects of %d found</title></rect>`,
+		fmt.Fprintf(&b, `<rect class="sweep" x="%.1f" y="%.1f" width="%.1f" height="%.1f"><title>%s: %d suspects of %d found</title></rect>`,
 			x, float64(top)+plotH-hgt, bw, hgt, esc(p.Started), p.Suspects, p.Found)
 		if i%every == 0 {
 			fmt.Fprintf(&b, `<text class="axis" x="%.1f" y="%d" text-anchor="middle">%s</text>`, x+bw/2, height-bottom+16, esc(p.Started))
