@@ -22,6 +22,7 @@ import (
 const (
 	DefaultDataDir           = "./patrol-data"
 	DefaultMaxSnapshotAge    = 72 * time.Hour
+	DefaultVariantQueries    = 3
 	DefaultRequestsPerSecond = 1.0
 	DefaultBurst             = 1
 	DefaultConcurrency       = 2
@@ -204,6 +205,9 @@ func (c *Config) applyDefaults(seen map[string]int) {
 		}
 		if _, ok := seen[p+".threshold"]; !ok {
 			b.Threshold = DefaultThreshold
+		}
+		if _, ok := seen[p+".variant_queries"]; !ok {
+			b.VariantQueries = DefaultVariantQueries
 		}
 		for j := range b.Products {
 			if _, ok := seen[fmt.Sprintf("%s.products[%d].currency", p, j)]; !ok {

@@ -471,6 +471,7 @@ func TestExample(t *testing.T) {
 			NegativeTerms:     []string{"compatible with", "case for"},
 			SuspiciousTerms:   []string{"mirror grade"},
 			Threshold:         0.6,
+			VariantQueries:    config.DefaultVariantQueries,
 			Owner:             config.Owner{Name: "Acme Inc.", Email: "legal@acme.example", Address: "1 Main St, Springfield"},
 			Trademarks:        []config.Trademark{{Mark: "ACME", Registration: "US 1234567", Jurisdiction: "US"}},
 		}},

@@ -108,6 +108,10 @@ type Brand struct {
 	Threshold         float64     `yaml:"threshold" json:"threshold"`
 	Owner             Owner       `yaml:"owner" json:"owner"`
 	Trademarks        []Trademark `yaml:"trademarks" json:"trademarks"`
+	// VariantQueries adds this many of the most common disguised spellings
+	// of the brand (leetspeak, spacing, look-alikes, typos) as extra search
+	// queries per sweep (default 3; 0 = only the terms).
+	VariantQueries int `yaml:"variant_queries" json:"variant_queries"`
 }
 
 // Product is one of a brand's products with its list price, the yardstick

@@ -54,6 +54,11 @@ type Marketplace struct {
 type Brand struct {
 	Name  string
 	Terms []string
+	// Variants adds up to this many disguised spellings (from the
+	// matcher's variant generator) as extra search queries: marketplaces
+	// index what sellers type, so "n0rdvik" finds listings "nordvik" does
+	// not.
+	Variants int
 }
 
 // Progress is reported after every page so a terminal can draw a bar.
@@ -72,9 +77,6 @@ type Options struct {
 	Matcher      Scorer
 	Marketplaces []Marketplace
 	Brands       []Brand
-	// VariantQueries adds up to this many disguised spellings per brand
-	// (from the matcher's variant generator) as extra search queries.
-	VariantQueries int
 	// MaxImages bounds the photos fetched per listing (default 8).
 	MaxImages   int
 	ImageLimits imagehash.Limits
@@ -236,8 +238,8 @@ func (s *sweepState) queries() []string {
 		for _, t := range b.Terms {
 			add(t)
 		}
-		if s.r.opts.VariantQueries > 0 && s.r.opts.Matcher != nil {
-			for _, v := range s.r.opts.Matcher.Variants(b.Name, s.r.opts.VariantQueries) {
+		if b.Variants > 0 && s.r.opts.Matcher != nil {
+			for _, v := range s.r.opts.Matcher.Variants(b.Name, b.Variants) {
 				add(v)
 			}
 		}

@@ -281,7 +281,7 @@ func (a *app) sweepOptions(marketplaces, brands []string) (sweep.Options, error)
 	if err != nil {
 		return sweep.Options{}, err
 	}
-	opts := sweep.Options{Store: a.store, Matcher: m, Log: a.log, VariantQueries: 0}
+	opts := sweep.Options{Store: a.store, Matcher: m, Log: a.log}
 	if a.index != nil {
 		opts.Index = a.index
 	}
@@ -308,7 +308,7 @@ func (a *app) sweepOptions(marketplaces, brands []string) (sweep.Options, error)
 	}
 	for _, b := range a.cfg.Brands {
 		if pick(b.Name, brands) {
-			opts.Brands = append(opts.Brands, sweep.Brand{Name: b.Name, Terms: b.Terms})
+			opts.Brands = append(opts.Brands, sweep.Brand{Name: b.Name, Terms: b.Terms, Variants: b.VariantQueries})
 		}
 	}
 	if len(opts.Marketplaces) == 0 {
