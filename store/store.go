@@ -16,6 +16,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
 	"sort"
 	"sync"
 	"time"
@@ -33,8 +34,8 @@ var ErrNotFound = errors.New("not found")
 var (
 	bucketListings  = []byte("listings")   // id → JSON listing.Listing
 	bucketBySeller  = []byte("by_seller")  // marketplace \x00 seller \x00 id → nil
-	bucketSnapMeta  = []byte("snap_meta")  // id \x00 fetchedAt(8) \x00 sha → JSON listing.Snapshot
-	bucketSnapHTML  = []byte("snap_html")  // id \x00 sha → gzip HTML
+	bucketSnapMeta  = []byte("snap_meta")  // id \x00 fetchedAt(8) \x00 sha → JSON listing.Snapshot \x00 gzip HTML
+	bucketSnapHTML  = []byte("snap_html")  // id \x00 sha → gzip HTML (only in files written before snapshots kept their HTML in snap_meta)
 	bucketImages    = []byte("images")     // sha256 → bytes
 	bucketSweeps    = []byte("sweeps")     // sweep id → JSON listing.Sweep
 	bucketFailures  = []byte("failures")   // sweep id \x00 seq(8) → JSON listing.Failure
@@ -151,24 +152,48 @@ func putListing(tx *bolt.Tx, l listing.Listing) error {
 	if l.ID == "" {
 		return errors.New("put listing: empty id")
 	}
-	old, had, err := getListing(tx, l.ID)
-	if err != nil {
-		return err
-	}
-	bs := tx.Bucket(bucketBySeller)
-	if had && (old.Seller != l.Seller || old.Marketplace != l.Marketplace) {
-		if err := bs.Delete(sellerKey(old)); err != nil {
-			return fmt.Errorf("unindex seller of %s: %w", l.ID, err)
-		}
-	}
-	if err := bs.Put(sellerKey(l), nil); err != nil {
-		return fmt.Errorf("index seller of %s: %w", l.ID, err)
-	}
 	buf, err := json.Marshal(l)
 	if err != nil {
 		return fmt.Errorf("encode listing %s: %w", l.ID, err)
 	}
-	if err := tx.Bucket(bucketListings).Put([]byte(l.ID), buf); err != nil {
+	return putListingJSON(tx, l, buf)
+}
+
+// sellerFields is the part of a stored listing the seller index needs;
+// decoding only it skips the signals, images and text of the old record.
+type sellerFields struct {
+	Marketplace string `json:"marketplace"`
+	Seller      string `json:"seller"`
+}
+
+// putListingJSON writes l, already encoded as buf, and keeps the seller
+// index in step with it.
+func putListingJSON(tx *bolt.Tx, l listing.Listing, buf []byte) error {
+	bl := tx.Bucket(bucketListings)
+	bs := tx.Bucket(bucketBySeller)
+	key := []byte(l.ID)
+	indexed := false
+	if v := bl.Get(key); v != nil {
+		var old sellerFields
+		if err := json.Unmarshal(v, &old); err != nil {
+			return fmt.Errorf("decode listing %s: %w", l.ID, err)
+		}
+		indexed = old.Seller == l.Seller && old.Marketplace == l.Marketplace
+		if !indexed {
+			ok := join([]byte(old.Marketplace), []byte(old.Seller), key)
+			if err := bs.Delete(ok); err != nil {
+				return fmt.Errorf("unindex seller of %s: %w", l.ID, err)
+			}
+		}
+	}
+	// A put of an unchanged key still rewrites its page: skip it when the
+	// seller is the one already indexed (the common case in a re-sweep).
+	if !indexed {
+		if err := bs.Put(sellerKey(l), nil); err != nil {
+			return fmt.Errorf("index seller of %s: %w", l.ID, err)
+		}
+	}
+	if err := bl.Put(key, buf); err != nil {
 		return fmt.Errorf("put listing %s: %w", l.ID, err)
 	}
 	return nil
@@ -391,22 +416,36 @@ type Fetched struct {
 
 // SaveFetched stores f atomically. Concurrent callers are coalesced into
 // shared transactions (bbolt's Batch), which is what makes the sweep's
-// write rate independent of fsync latency.
+// write rate independent of fsync latency. Hashing, compression and
+// encoding happen in the caller's goroutine before the transaction, so
+// that the one writer only puts bytes.
 func (s *Store) SaveFetched(ctx context.Context, f Fetched) error {
 	if err := ctxErr(ctx); err != nil {
 		return err
 	}
-	return s.db.Batch(func(tx *bolt.Tx) error { return s.saveFetched(tx, f) })
+	p, err := s.prepare(f)
+	if err != nil {
+		return err
+	}
+	return s.db.Batch(func(tx *bolt.Tx) error { return p.write(tx) })
 }
 
-// SaveFetchedBatch stores many pages in one transaction.
+// SaveFetchedBatch stores many pages in one transaction. The pages are
+// prepared (hashed, compressed, encoded) in parallel before it begins.
 func (s *Store) SaveFetchedBatch(ctx context.Context, fs []Fetched) error {
 	if err := ctxErr(ctx); err != nil {
 		return err
 	}
+	ps, err := s.prepareAll(fs)
+	if err != nil {
+		return err
+	}
+	if err := ctxErr(ctx); err != nil {
+		return err
+	}
 	return s.db.Update(func(tx *bolt.Tx) error {
-		for _, f := range fs {
-			if err := s.saveFetched(tx, f); err != nil {
+		for i := range ps {
+			if err := ps[i].write(tx); err != nil {
 				return err
 			}
 		}
@@ -414,7 +453,89 @@ func (s *Store) SaveFetchedBatch(ctx context.Context, fs []Fetched) error {
 	})
 }
 
-func (s *Store) saveFetched(tx *bolt.Tx, f Fetched) error {
+// preparedFetched is a Fetched with all the work that needs no
+// transaction done: the listing encoded and its snapshot hashed,
+// compressed and encoded.
+type preparedFetched struct {
+	f       *Fetched
+	listing []byte
+	snap    *preparedSnapshot
+}
+
+// preparedSnapshot is a snapshot ready to put: its key and its record,
+// the encoded listing.Snapshot and the compressed HTML in one value. One
+// record per snapshot rather than one for the metadata and one for the
+// HTML halves the randomly placed pages a batch of new listings dirties,
+// which is what bounds the write rate.
+type preparedSnapshot struct {
+	id     listing.ID
+	sha    string
+	key    []byte
+	record []byte
+}
+
+// prepare does the transaction-free part of saving f.
+func (s *Store) prepare(f Fetched) (preparedFetched, error) {
+	p := preparedFetched{f: &f}
+	if f.Listing.ID == "" {
+		return p, errors.New("put listing: empty id")
+	}
+	buf, err := json.Marshal(f.Listing)
+	if err != nil {
+		return p, fmt.Errorf("encode listing %s: %w", f.Listing.ID, err)
+	}
+	p.listing = buf
+	if f.Snapshot != nil {
+		ps, err := s.prepareSnapshot(*f.Snapshot)
+		if err != nil {
+			return p, err
+		}
+		p.snap = &ps
+	}
+	return p, nil
+}
+
+// prepareAll prepares fs on up to GOMAXPROCS goroutines.
+func (s *Store) prepareAll(fs []Fetched) ([]preparedFetched, error) {
+	ps := make([]preparedFetched, len(fs))
+	workers := min(runtime.GOMAXPROCS(0), (len(fs)+15)/16)
+	if workers <= 1 {
+		for i := range fs {
+			var err error
+			if ps[i], err = s.prepare(fs[i]); err != nil {
+				return nil, err
+			}
+		}
+		return ps, nil
+	}
+	errs := make([]error, workers)
+	var wg sync.WaitGroup
+	chunk := (len(fs) + workers - 1) / workers
+	for w := range workers {
+		lo, hi := w*chunk, min((w+1)*chunk, len(fs))
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := lo; i < hi; i++ {
+				var err error
+				if ps[i], err = s.prepare(fs[i]); err != nil {
+					errs[w] = err
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
+	}
+	return ps, nil
+}
+
+// write puts a prepared page in tx: images, snapshot, listing and frontier
+// mark.
+func (p *preparedFetched) write(tx *bolt.Tx) error {
+	f := p.f
 	bi := tx.Bucket(bucketImages)
 	for sha, data := range f.Images {
 		if bi.Get([]byte(sha)) != nil {
@@ -424,12 +545,12 @@ func (s *Store) saveFetched(tx *bolt.Tx, f Fetched) error {
 			return fmt.Errorf("put image %s: %w", sha, err)
 		}
 	}
-	if f.Snapshot != nil {
-		if err := s.putSnapshot(tx, *f.Snapshot); err != nil {
+	if p.snap != nil {
+		if err := p.snap.write(tx); err != nil {
 			return err
 		}
 	}
-	if err := putListing(tx, f.Listing); err != nil {
+	if err := putListingJSON(tx, f.Listing, p.listing); err != nil {
 		return err
 	}
 	if f.SweepID != "" && f.FrontierURL != "" {
@@ -440,41 +561,75 @@ func (s *Store) saveFetched(tx *bolt.Tx, f Fetched) error {
 	return nil
 }
 
-func (s *Store) putSnapshot(tx *bolt.Tx, snap listing.Snapshot) error {
+// prepareSnapshot hashes (when the caller did not), compresses and
+// encodes snap.
+func (s *Store) prepareSnapshot(snap listing.Snapshot) (preparedSnapshot, error) {
 	if snap.SHA256 == "" {
 		sum := sha256.Sum256(snap.HTML)
 		snap.SHA256 = hex.EncodeToString(sum[:])
 	}
-	hb := tx.Bucket(bucketSnapHTML)
-	hk := join([]byte(snap.ListingID), []byte(snap.SHA256))
-	if hb.Get(hk) != nil {
-		// The same bytes are already kept: evidence is never overwritten.
-		return nil
-	}
-	gz, err := s.gzipBytes(snap.HTML)
-	if err != nil {
-		return fmt.Errorf("compress snapshot of %s: %w", snap.ListingID, err)
-	}
-	if err := hb.Put(hk, gz); err != nil {
-		return fmt.Errorf("put snapshot of %s: %w", snap.ListingID, err)
+	p := preparedSnapshot{
+		id:  snap.ListingID,
+		sha: snap.SHA256,
+		key: join([]byte(snap.ListingID), be64(snap.FetchedAt.UnixNano()), []byte(snap.SHA256)),
 	}
 	meta := snap
 	meta.HTML = nil
 	buf, err := json.Marshal(meta)
 	if err != nil {
-		return fmt.Errorf("encode snapshot of %s: %w", snap.ListingID, err)
+		return p, fmt.Errorf("encode snapshot of %s: %w", snap.ListingID, err)
 	}
-	mk := join([]byte(snap.ListingID), be64(snap.FetchedAt.UnixNano()), []byte(snap.SHA256))
-	if err := tx.Bucket(bucketSnapMeta).Put(mk, buf); err != nil {
-		return fmt.Errorf("put snapshot meta of %s: %w", snap.ListingID, err)
+	// JSON never holds a raw NUL byte, so the first one ends the metadata.
+	buf = append(buf, 0)
+	if p.record, err = s.gzipAppend(buf, snap.HTML); err != nil {
+		return p, fmt.Errorf("compress snapshot of %s: %w", snap.ListingID, err)
+	}
+	return p, nil
+}
+
+// write puts the snapshot unless the same bytes are already kept for the
+// listing: evidence is never overwritten.
+func (p *preparedSnapshot) write(tx *bolt.Tx) error {
+	if findSnapshot(tx, p.id, p.sha) != nil {
+		return nil
+	}
+	if err := tx.Bucket(bucketSnapMeta).Put(p.key, p.record); err != nil {
+		return fmt.Errorf("put snapshot of %s: %w", p.id, err)
 	}
 	return nil
+}
+
+// findSnapshot returns the stored record of the snapshot of id with sha,
+// or nil. A listing has few snapshots, so walking them is cheap.
+func findSnapshot(tx *bolt.Tx, id listing.ID, sha string) []byte {
+	prefix := join([]byte(id), nil)
+	want := len(prefix) + 8 + 1 + len(sha)
+	c := tx.Bucket(bucketSnapMeta).Cursor()
+	for k, v := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, v = c.Next() {
+		if len(k) == want && string(k[want-len(sha):]) == sha {
+			return v
+		}
+	}
+	return nil
+}
+
+// splitSnapshot splits a snap_meta record into the encoded metadata and
+// the compressed HTML (nil in records written without it).
+func splitSnapshot(v []byte) (meta, gz []byte) {
+	if i := bytes.IndexByte(v, 0); i >= 0 {
+		return v[:i], v[i+1:]
+	}
+	return v, nil
 }
 
 // PutSnapshot stores a snapshot unless the same bytes are already kept for
 // that listing.
 func (s *Store) PutSnapshot(ctx context.Context, snap listing.Snapshot) error {
-	return s.db.Update(func(tx *bolt.Tx) error { return s.putSnapshot(tx, snap) })
+	p, err := s.prepareSnapshot(snap)
+	if err != nil {
+		return err
+	}
+	return s.db.Update(func(tx *bolt.Tx) error { return p.write(tx) })
 }
 
 // Snapshots returns the snapshot records of a listing (without HTML),
@@ -486,7 +641,8 @@ func (s *Store) Snapshots(ctx context.Context, id listing.ID) ([]listing.Snapsho
 		c := tx.Bucket(bucketSnapMeta).Cursor()
 		for k, v := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, v = c.Next() {
 			var sn listing.Snapshot
-			if err := json.Unmarshal(v, &sn); err != nil {
+			meta, _ := splitSnapshot(v)
+			if err := json.Unmarshal(meta, &sn); err != nil {
 				return fmt.Errorf("decode snapshot %q: %w", k, err)
 			}
 			out = append(out, sn)
@@ -501,7 +657,13 @@ func (s *Store) Snapshots(ctx context.Context, id listing.ID) ([]listing.Snapsho
 func (s *Store) SnapshotHTML(ctx context.Context, id listing.ID, sha string) ([]byte, error) {
 	var gz []byte
 	err := s.db.View(func(tx *bolt.Tx) error {
-		v := tx.Bucket(bucketSnapHTML).Get(join([]byte(id), []byte(sha)))
+		var v []byte
+		if rec := findSnapshot(tx, id, sha); rec != nil {
+			_, v = splitSnapshot(rec)
+		}
+		if v == nil {
+			v = tx.Bucket(bucketSnapHTML).Get(join([]byte(id), []byte(sha)))
+		}
 		if v == nil {
 			return fmt.Errorf("snapshot %s of %s: %w", sha, id, ErrNotFound)
 		}

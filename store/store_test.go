@@ -274,3 +274,62 @@ func TestOpenLockedFileFailsClearly(t *testing.T) {
 		t.Errorf("second Open error = %v, want one naming %s", err, path)
 	}
 }
+
+// TestSaveFetchedBatchKeepsEvidenceOnce checks the batched path, whose
+// pages are prepared in parallel before the transaction: within one batch
+// and across batches, a listing's same bytes are kept once, new bytes add
+// a snapshot, and every snapshot's HTML reads back.
+func TestSaveFetchedBatchKeepsEvidenceOnce(t *testing.T) {
+	ctx := context.Background()
+	s, _ := openTemp(t)
+	defer s.Close()
+	t0 := time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)
+	fetched := func(i int, html string, at time.Time) store.Fetched {
+		l := sample(i)
+		return store.Fetched{Listing: l, Snapshot: &listing.Snapshot{ListingID: l.ID, URL: l.URL, Status: 200, FetchedAt: at, HTML: []byte(html)}}
+	}
+	var first []store.Fetched
+	for i := range 100 {
+		first = append(first, fetched(i, fmt.Sprintf("<html>%d v1</html>", i), t0))
+	}
+	first = append(first, fetched(7, "<html>7 v1</html>", t0.Add(time.Minute))) // same bytes again
+	second := []store.Fetched{
+		fetched(7, "<html>7 v1</html>", t0.Add(time.Hour)),
+		fetched(7, "<html>7 v2</html>", t0.Add(2*time.Hour)),
+	}
+	for _, batch := range [][]store.Fetched{first, second} {
+		if err := s.SaveFetchedBatch(ctx, batch); err != nil {
+			t.Fatal(err)
+		}
+	}
+	tests := []struct {
+		i    int
+		want []string // newest first
+	}{
+		{0, []string{"<html>0 v1</html>"}},
+		{7, []string{"<html>7 v2</html>", "<html>7 v1</html>"}},
+		{99, []string{"<html>99 v1</html>"}},
+	}
+	for _, tt := range tests {
+		id := sample(tt.i).ID
+		snaps, err := s.Snapshots(ctx, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(snaps) != len(tt.want) {
+			t.Fatalf("Snapshots(%d) = %d, want %d", tt.i, len(snaps), len(tt.want))
+		}
+		for j, want := range tt.want {
+			html, err := s.SnapshotHTML(ctx, id, snaps[j].SHA256)
+			if err != nil || string(html) != want {
+				t.Errorf("SnapshotHTML(%d, %d) = %q, %v, want %q", tt.i, j, html, err, want)
+			}
+		}
+	}
+	if _, err := s.SnapshotHTML(ctx, sample(0).ID, "nope"); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("SnapshotHTML(unknown sha) = %v, want ErrNotFound", err)
+	}
+	if n, err := s.CountListings(ctx); err != nil || n != 100 {
+		t.Errorf("CountListings = %d, %v, want 100", n, err)
+	}
+}

@@ -421,19 +421,20 @@ func (s *Store) QueryDone(ctx context.Context, sweepID, marketplace, query strin
 
 // ---- compression ----
 
-// gzipBytes compresses p with a pooled writer: a new flate compressor
-// allocates about a megabyte, which dominated the write rate before pooling.
-func (s *Store) gzipBytes(p []byte) ([]byte, error) {
-	var buf bytes.Buffer
-	buf.Grow(len(p) / 4)
+// gzipAppend appends p, compressed, to dst with a pooled writer: a new
+// flate compressor allocates about a megabyte, which dominated the write
+// rate before pooling.
+func (s *Store) gzipAppend(dst, p []byte) ([]byte, error) {
+	buf := bytes.NewBuffer(dst)
+	buf.Grow(len(p)/4 + 64)
 	zw, _ := s.gzPool.Get().(*gzip.Writer)
 	if zw == nil {
 		var err error
-		if zw, err = gzip.NewWriterLevel(&buf, gzip.BestSpeed); err != nil {
+		if zw, err = gzip.NewWriterLevel(buf, gzip.BestSpeed); err != nil {
 			return nil, err
 		}
 	} else {
-		zw.Reset(&buf)
+		zw.Reset(buf)
 	}
 	defer s.gzPool.Put(zw)
 	if _, err := zw.Write(p); err != nil {
