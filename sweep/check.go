@@ -68,11 +68,18 @@ func (r *Runner) Check(ctx context.Context, urls []string, match func(host strin
 // after the brand rules changed. It returns how many listings were scored
 // and how many changed their score or flag.
 func (r *Runner) Rescore(ctx context.Context) (scored, changed int, err error) {
-	st := r.opts.Store
-	hist, err := newHistory(ctx, st)
+	hist, err := newHistory(ctx, r.opts.Store)
 	if err != nil {
 		return 0, 0, err
 	}
+	scored, changed, _, err = r.rescore(ctx, hist, nil)
+	return scored, changed, err
+}
+
+// rescore re-judges the stored listings keep selects (nil: all) with hist.
+// flaggedDelta is how many more listings are flagged afterwards.
+func (r *Runner) rescore(ctx context.Context, hist *history, keep func(listing.Listing) bool) (scored, changed, flaggedDelta int, err error) {
+	st := r.opts.Store
 	var batch []listing.Listing
 	flush := func() error {
 		if len(batch) == 0 {
@@ -91,10 +98,12 @@ func (r *Runner) Rescore(ctx context.Context) (scored, changed int, err error) {
 	}
 	var all []listing.Listing
 	if err := st.EachListing(ctx, func(l listing.Listing) error {
-		all = append(all, l)
+		if keep == nil || keep(l) {
+			all = append(all, l)
+		}
 		return nil
 	}); err != nil {
-		return 0, 0, fmt.Errorf("read listings: %w", err)
+		return 0, 0, 0, fmt.Errorf("read listings: %w", err)
 	}
 	for _, l := range all {
 		before := l
@@ -102,15 +111,21 @@ func (r *Runner) Rescore(ctx context.Context) (scored, changed int, err error) {
 		scored++
 		if l.Score != before.Score || l.Flagged != before.Flagged || l.Brand != before.Brand || !sameSignals(l.Signals, before.Signals) {
 			changed++
+			if l.Flagged && !before.Flagged {
+				flaggedDelta++
+				hist.addFlagged(l)
+			} else if !l.Flagged && before.Flagged {
+				flaggedDelta--
+			}
 			batch = append(batch, l)
 			if len(batch) >= 500 {
 				if err := flush(); err != nil {
-					return scored, changed, err
+					return scored, changed, flaggedDelta, err
 				}
 			}
 		}
 	}
-	return scored, changed, flush()
+	return scored, changed, flaggedDelta, flush()
 }
 
 func sameSignals(a, b []listing.Signal) bool {

@@ -191,6 +191,19 @@ func (r *Runner) Run(ctx context.Context) (listing.Sweep, error) {
 	}
 	wg.Wait()
 	flushErr := s.flushIndex(context.WithoutCancel(ctx))
+	if ctx.Err() == nil && r.opts.Matcher != nil {
+		// A listing judged early in the sweep could not know that its photo
+		// turns up on listings flagged later; judge this sweep's listings
+		// once more now that the sweep has seen everything.
+		_, changed, delta, err := r.rescore(ctx, hist, func(l listing.Listing) bool { return l.SweepID == sw.ID })
+		if err != nil {
+			r.log.Warn("re-judge sweep listings", "err", err)
+		}
+		s.mu.Lock()
+		s.counters.Flagged += delta
+		s.mu.Unlock()
+		r.log.Debug("re-judged sweep listings", "changed", changed, "newly_flagged", delta)
+	}
 
 	end := listing.SweepDone
 	if ctx.Err() != nil {
