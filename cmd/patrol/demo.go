@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto/rand"
 	"fmt"
 	"io"
 	"net/url"
@@ -14,6 +15,7 @@ import (
 	"github.com/patrol-dev/patrol/config"
 	"github.com/patrol-dev/patrol/demomarket"
 	"github.com/patrol-dev/patrol/listing"
+	"github.com/patrol-dev/patrol/store"
 )
 
 func newDemoCmd(g *globals) *cobra.Command {
@@ -74,6 +76,12 @@ With --serve it then opens the analysts' UI on --addr.`,
 			}
 			fmt.Fprintf(g.stdout, "\nnext: patrol --config %s review list | export | search QUERY\n", cfgPath)
 			if serve {
+				// The UI needs an account; the demo makes one and says so.
+				pw := rand.Text()[:16]
+				if err := a.store.AddUser(ctx, "demo", store.RoleAdmin, pw); err != nil {
+					return fmt.Errorf("create demo account: %w", err)
+				}
+				fmt.Fprintf(g.stdout, "\nlog in as demo / %s\n", pw)
 				return a.serve(ctx, addr)
 			}
 			return nil
