@@ -5,11 +5,8 @@ import (
 	"fmt"
 	"image"
 	"image/jpeg"
-	"math/rand/v2"
 	"os"
 	"path/filepath"
-	"slices"
-	"strconv"
 	"testing"
 	"time"
 
@@ -113,58 +110,6 @@ func BenchmarkDecodeHash800(b *testing.B) {
 	b.ReportMetric(float64(decode.Nanoseconds()), "decode-only-ns/op")
 	b.ReportMetric(float64(pd)/float64(decode), "decode+phash+dhash/decode")
 	b.ReportMetric(float64(all)/float64(decode), "compute/decode")
-}
-
-// BenchmarkIndexQuery1M times Query(h, r) over 1,000,000 stored random
-// hashes beside a linear popcount scan over the same hashes (target: 20×
-// faster, p99 at most 100 µs), for r = 4, 8 and 10.
-func BenchmarkIndexQuery1M(b *testing.B) {
-	const n = 1_000_000
-	rng := rand.New(rand.NewPCG(7, 7))
-	entries := make([]Entry, n)
-	for i := range entries {
-		entries[i] = Entry{ID: "img" + strconv.Itoa(i), Hash: rng.Uint64()}
-	}
-	start := time.Now()
-	ix := NewIndexFrom(entries)
-	b.Logf("built a %d-hash index in %v", ix.Len(), time.Since(start).Round(time.Millisecond))
-	queries := make([]uint64, 2000)
-	for i := range queries {
-		// Half near a stored hash, half random.
-		queries[i] = rng.Uint64()
-		if i%2 == 0 {
-			queries[i] = flip(rng, entries[rng.IntN(n)].Hash, rng.IntN(10))
-		}
-	}
-	for _, r := range []int{4, 8, 10} {
-		b.Run("r="+strconv.Itoa(r), func(b *testing.B) {
-			lat := make([]time.Duration, len(queries))
-			for i, q := range queries {
-				t0 := time.Now()
-				ix.Query(q, r)
-				lat[i] = time.Since(t0)
-			}
-			slices.Sort(lat)
-			var scanHits int
-			scan := perOp(func() {
-				q := queries[rng.IntN(len(queries))]
-				scanHits += len(ix.scan(q, r, nil))
-			}, 500*time.Millisecond)
-			var mean time.Duration
-			for _, l := range lat {
-				mean += l
-			}
-			mean /= time.Duration(len(lat))
-			i := 0
-			for b.Loop() {
-				ix.Query(queries[i%len(queries)], r)
-				i++
-			}
-			b.ReportMetric(float64(lat[len(lat)*99/100].Microseconds()), "p99-µs")
-			b.ReportMetric(float64(scan.Nanoseconds()), "scan-ns/op")
-			b.ReportMetric(float64(scan)/float64(mean), "x-faster-than-scan")
-		})
-	}
 }
 
 // BenchmarkRobustness prints the robustness table over the fixture photos
