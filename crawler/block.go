@@ -109,20 +109,26 @@ func visibleText(doc *goquery.Document, limit int) (string, bool) {
 // is len(strings.TrimSpace(s)).
 func appendLowerFields(b []byte, s string) (out []byte, trimmed int) {
 	start, first, last := -1, -1, 0
-	for i, r := range s {
-		if !unicode.IsSpace(r) {
+	for i := 0; i < len(s); {
+		c := s[i]
+		space, size := asciiSpace[c] != 0, 1
+		if c >= utf8.RuneSelf {
+			var r rune
+			r, size = utf8.DecodeRuneInString(s[i:])
+			space = unicode.IsSpace(r)
+		}
+		if !space {
 			if start < 0 {
 				start = i
 				if first < 0 {
 					first = i
 				}
 			}
-			continue
-		}
-		if start >= 0 {
+		} else if start >= 0 {
 			b = append(appendLower(b, s[start:i]), ' ')
 			start, last = -1, i
 		}
+		i += size
 	}
 	if start >= 0 {
 		b = append(appendLower(b, s[start:]), ' ')
@@ -133,6 +139,9 @@ func appendLowerFields(b []byte, s string) (out []byte, trimmed int) {
 	}
 	return b, last - first
 }
+
+// asciiSpace marks the ASCII bytes unicode.IsSpace accepts.
+var asciiSpace = [256]uint8{'\t': 1, '\n': 1, '\v': 1, '\f': 1, '\r': 1, ' ': 1}
 
 // appendLower appends f lower-cased to b, without allocating when f is
 // ASCII.
