@@ -214,3 +214,22 @@ func meanDuration(xs []time.Duration) time.Duration {
 	}
 	return sum / time.Duration(len(xs))
 }
+
+// BenchmarkIndexAdd1M times Add of new IDs into an index of 1,000,000
+// random hashes, which includes the rebuilds of the tables it triggers
+// every 4,000 or so, and reports how long one rebuild holds the write lock.
+func BenchmarkIndexAdd1M(b *testing.B) {
+	rng := rand.New(rand.NewPCG(9, 9))
+	ix := NewIndexFrom(randomEntries(rng))
+	ix.mu.Lock()
+	start := time.Now()
+	ix.rebuild()
+	rebuild := time.Since(start)
+	ix.mu.Unlock()
+	i := 0
+	for b.Loop() {
+		ix.Add("new"+strconv.Itoa(i), rng.Uint64())
+		i++
+	}
+	b.ReportMetric(float64(rebuild.Microseconds())/1e3, "rebuild-ms")
+}
