@@ -123,6 +123,13 @@ type Options struct {
 	// RobotsTTL is how long a fetched robots.txt is trusted (default 24h).
 	RobotsTTL time.Duration
 	Log       *slog.Logger
+	// OnFetch, when set, hears every HTTP exchange on the wire (redirect
+	// hops, images and robots.txt included): its status (0 for a network
+	// error) and how long it took after the rate limiter let it go.
+	OnFetch func(status int, d time.Duration)
+	// OnRateLimitWait, when set, hears how long each request waited for
+	// the marketplace's token bucket and pauses.
+	OnRateLimitWait func(d time.Duration)
 }
 
 // SearchResult sums up one Search: the pages walked, the pages that failed

@@ -115,15 +115,27 @@ func (t *guardTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 			return nil, err
 		}
 	}
+	waitStart := time.Now()
 	if err := t.c.wait(ctx); err != nil {
 		closeReqBody(req)
 		return nil, err
+	}
+	if f := t.c.opts.OnRateLimitWait; f != nil {
+		f(time.Since(waitStart))
 	}
 	if req.Header.Get("Accept-Encoding") == "" {
 		req = req.Clone(ctx)
 		req.Header.Set("Accept-Encoding", "gzip")
 	}
+	start := time.Now()
 	resp, err := t.base.RoundTrip(req)
+	if f := t.c.opts.OnFetch; f != nil {
+		status := 0
+		if err == nil {
+			status = resp.StatusCode
+		}
+		f(status, time.Since(start))
+	}
 	if err != nil {
 		return nil, err
 	}

@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -21,6 +22,7 @@ import (
 	"github.com/patrol-dev/patrol/index"
 	"github.com/patrol-dev/patrol/listing"
 	"github.com/patrol-dev/patrol/matcher"
+	"github.com/patrol-dev/patrol/metrics"
 	"github.com/patrol-dev/patrol/store"
 	"github.com/patrol-dev/patrol/sweep"
 )
@@ -119,6 +121,8 @@ type app struct {
 	closers []func() error
 	// insecureCookies drops Secure/__Host- from UI cookies (serve flag).
 	insecureCookies bool
+	// metrics, under serve, hears every fetch and rate-limit wait.
+	metrics *metrics.Metrics
 }
 
 func (g *globals) open(ctx context.Context, withIndex bool) (*app, error) {
@@ -235,7 +239,7 @@ func (a *app) crawlerOptions(m config.Marketplace) crawler.Options {
 	if ua == "" {
 		ua = fmt.Sprintf("patrol/%s (+https://github.com/patrol-dev/patrol)", version)
 	}
-	return crawler.Options{
+	opts := crawler.Options{
 		Name:              m.Name,
 		SearchURL:         m.SearchURL,
 		AllowedDomains:    m.AllowedDomains,
@@ -258,6 +262,12 @@ func (a *app) crawlerOptions(m config.Marketplace) crawler.Options {
 		AllowPrivate:  namesPrivateHost(m.AllowedDomains),
 		Log:           a.log.With("marketplace", m.Name),
 	}
+	if mt := a.metrics; mt != nil {
+		name := m.Name
+		opts.OnFetch = func(status int, d time.Duration) { mt.ObserveFetch(name, status, d) }
+		opts.OnRateLimitWait = func(d time.Duration) { mt.ObserveRateLimitWait(name, d) }
+	}
+	return opts
 }
 
 // namesPrivateHost reports whether the config deliberately points at a

@@ -66,6 +66,7 @@ type server struct {
 // serve runs the UI, the API, the schedule and the metrics until ctx ends.
 func (a *app) serve(ctx context.Context, addr string) error {
 	s := &server{a: a, metrics: metrics.New()}
+	a.metrics = s.metrics
 	cfg := a.cfg
 	var err error
 	s.notifier, err = a.newNotifier(s.metrics)

@@ -160,6 +160,7 @@ func TestServeSIGTERMMidSweepResumes(t *testing.T) {
 	p.stop(t)
 	for _, series := range []string{
 		`patrol_sweeps_total{state="done"} 1`, "patrol_sweep_duration_seconds", "patrol_listings_total",
+		`patrol_pages_fetched_total{marketplace="demo",status="200"}`, "patrol_fetch_seconds_bucket", "patrol_rate_limit_wait_seconds_total",
 		"patrol_suspects_flagged_total", "patrol_index_documents", "patrol_last_sweep_timestamp_seconds",
 	} {
 		if !strings.Contains(metricsBody, series) {
