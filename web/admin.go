@@ -56,7 +56,7 @@ func handleNotices(rs *responder, notices NoticeStore) http.Handler {
 
 // handleNoticeAction approves a notice or marks it sent, and records the
 // action in the audit log. Marking sent needs an approval first.
-func handleNoticeAction(rs *responder, notices NoticeStore, audit AuditLog, now func() time.Time, action string) http.Handler {
+func handleNoticeAction(rs *responder, notices NoticeStore, audit AuditLog, now func() time.Time, changed func(context.Context, []listing.ID), action string) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		ctx := r.Context()
 		id := r.PathValue("id")
@@ -106,6 +106,9 @@ func handleNoticeAction(rs *responder, notices NoticeStore, audit AuditLog, now 
 		if err != nil {
 			rs.fail(w, r, err)
 			return
+		}
+		if changed != nil {
+			changed(ctx, n.ListingIDs()) // sending moves the listings to noticed
 		}
 		if _, err := audit.AppendAudit(ctx, store.AuditEntry{At: now().UTC(), Actor: actor, Action: "notice." + action, Target: id, From: from, To: to,
 			Detail: fmt.Sprintf("%s notice for %s, %d listings", n.Platform, n.Brand, len(n.Listings))}); err != nil {

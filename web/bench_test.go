@@ -17,11 +17,11 @@ import (
 	"github.com/patrol-dev/patrol/store"
 )
 
-// benchIndex is an in-memory stand-in for the bleve index: the listings'
-// filterable fields, sorted by score. The queue's cost in the index is the
-// index package's own benchmark; this one measures the web side over the
-// real bbolt store: session lookup, the query, fetching the page's
-// listings, rendering.
+// benchIndex is an in-memory stand-in for a search index: the listings'
+// filterable fields, sorted by score, scanned per query. It serves the
+// queue-searchindex comparison only; the real bleve index answers the
+// queue's sorted query far slower at this size (about 190 ms at p50 on
+// this machine), which is why serve uses the queue view.
 type benchIndex struct {
 	docs []benchDoc
 }
@@ -56,9 +56,13 @@ func (ix *benchIndex) Search(ctx context.Context, q SearchQuery) (SearchResult, 
 
 // benchFixture is a store of n listings with an account and a session.
 type benchFixture struct {
+	// srv serves the queue from its in-memory view of the store, as serve
+	// does; mem from a fake search index, for comparison.
 	srv     *Server
+	mem     *Server
 	cookie  *http.Cookie
 	flagged []listing.ID
+	warm    time.Duration
 }
 
 func buildBenchFixture(b *testing.B, n int) *benchFixture {
@@ -137,21 +141,28 @@ func buildBenchFixture(b *testing.B, n int) *benchFixture {
 	if err != nil {
 		b.Fatal(err)
 	}
-	f.srv, err = New(Options{
+	opts := Options{
 		Listings: st, Verdicts: st, Search: ix, Snapshots: st, Images: st, Sweeps: st, Notices: st,
 		Users: st, Sessions: st, Audit: st, SecureCookies: true,
 		References: []Reference{{Name: "refs/acme/logo.png", Brand: "Acme", Data: img}},
 		Brands:     []Brand{{Name: "Acme", Products: []Product{{Name: "Acme Trailblazer", MSRP: 180, Currency: "USD"}}}},
-	})
-	if err != nil {
+	}
+	if f.mem, err = New(opts); err != nil {
+		b.Fatal(err)
+	}
+	opts.Scanner = st
+	if f.srv, err = New(opts); err != nil {
 		b.Fatal(err)
 	}
 	f.cookie = &http.Cookie{Name: "__Host-patrol_session", Value: tok}
-	// A serving process has its file in the page cache: read it once, and
-	// collect the garbage of the build, so the figures are not the build's.
-	if err := st.EachListing(ctx, func(listing.Listing) error { return nil }); err != nil {
+	// Serve builds the queue view at start-up (which also brings the file
+	// into the page cache); then collect the garbage of the build, so the
+	// figures are not the build's.
+	start := time.Now()
+	if err := f.srv.Warm(ctx); err != nil {
 		b.Fatal(err)
 	}
+	f.warm = time.Since(start)
 	runtime.GC()
 	return f
 }
@@ -184,8 +195,10 @@ func measure(b *testing.B, h http.Handler, next func(i int) *http.Request) {
 	b.ReportMetric(pct(0.99), "p99-ms")
 }
 
-// BenchmarkPages measures the queue and listing pages on a store of
-// 100,000 listings; the issue asks for p99 under 50 ms.
+// BenchmarkPages measures the queue and listing pages on a real bbolt store
+// of 100,000 listings (about 40% flagged), end to end through the handler
+// with session lookup, CSRF-free GETs, the store reads and the templates;
+// the issue asks for p99 under 50 ms.
 func BenchmarkPages(b *testing.B) {
 	const n = 100_000
 	start := time.Now()
@@ -198,13 +211,16 @@ func BenchmarkPages(b *testing.B) {
 		return r
 	}
 	queues := []string{"/queue", "/queue?page=7", "/queue?brand=Acme", "/queue?marketplace=bazaar&min_score=0.8", "/queue?status=any&page=40"}
+	listingReq := func(i int) *http.Request { return req("/listing/" + string(f.flagged[(i*7919)%len(f.flagged)])) }
+	queueReq := func(i int) *http.Request { return req(queues[i%len(queues)]) }
 	b.Run("queue", func(b *testing.B) {
-		measure(b, h, func(i int) *http.Request { return req(queues[i%len(queues)]) })
+		measure(b, h, queueReq)
+		b.ReportMetric(float64(f.warm.Milliseconds()), "view-build-ms")
 	})
-	b.Run("listing", func(b *testing.B) {
-		measure(b, h, func(i int) *http.Request { return req("/listing/" + string(f.flagged[(i*7919)%len(f.flagged)])) })
-	})
-	b.Run("api-queue", func(b *testing.B) {
-		measure(b, h, func(i int) *http.Request { return req("/api/v1/queue") })
-	})
+	b.Run("listing", func(b *testing.B) { measure(b, h, listingReq) })
+	b.Run("api-queue", func(b *testing.B) { measure(b, h, func(int) *http.Request { return req("/api/v1/queue") }) })
+	b.Run("dashboard", func(b *testing.B) { measure(b, h, func(int) *http.Request { return req("/dashboard") }) })
+	// The same queue from a search index (here an in-memory fake that
+	// scans every document): what the page costs without the view.
+	b.Run("queue-searchindex", func(b *testing.B) { measure(b, f.mem.Handler(), queueReq) })
 }

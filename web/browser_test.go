@@ -134,7 +134,7 @@ func browserEnv(t *testing.T) *testEnv {
 	}
 	srv, err := New(Options{
 		Listings: e.st, Verdicts: e.st, Search: e.search, Snapshots: e.st, Images: e.st, Sweeps: e.st, Notices: e.st,
-		Users: e.st, Sessions: e.st, Audit: e.st,
+		Users: e.st, Sessions: e.st, Audit: e.st, Scanner: e.st,
 		References:    []Reference{{Name: "refs/acme/trailblazer.png", Brand: "Acme", Data: ref}},
 		Brands:        []Brand{{Name: "Acme", Products: []Product{{Name: "Acme Trailblazer 3", MSRP: 180, Currency: "USD"}}}},
 		SecureCookies: true,

@@ -52,22 +52,78 @@ func facetMap(fc []FacetCount) map[string]int {
 	return m
 }
 
-// loadStats gathers the dashboard from the index's facets (suspects by
-// status, brand and marketplace) and the sweep records.
-func loadStats(ctx context.Context, search Searcher, sweeps SweepStore) (stats, error) {
-	flagged := true
-	count := func(status string) (SearchResult, error) {
-		res, err := search.Search(ctx, SearchQuery{Flagged: &flagged, Status: status, Limit: 0, Facets: true})
-		if err != nil {
-			return res, fmt.Errorf("dashboard: %w", err)
+// flaggedCounts are the flagged listings counted by status, and by brand
+// and marketplace for each status.
+type flaggedCounts struct {
+	Total    int
+	ByStatus map[string]int
+	// ByField maps "brand" and "marketplace" to term to status to count.
+	ByField map[string]map[string]map[string]int
+}
+
+// statsCounter counts the flagged listings.
+type statsCounter func(ctx context.Context) (flaggedCounts, error)
+
+// searchCounter counts with the index's facets: one search for all
+// suspects, one per status for the breakdowns.
+func searchCounter(search Searcher) statsCounter {
+	return func(ctx context.Context) (flaggedCounts, error) {
+		flagged := true
+		count := func(status string) (SearchResult, error) {
+			res, err := search.Search(ctx, SearchQuery{Flagged: &flagged, Status: status, Limit: 1, Facets: true})
+			if err != nil {
+				return res, fmt.Errorf("dashboard: %w", err)
+			}
+			return res, nil
 		}
-		return res, nil
+		all, err := count("")
+		if err != nil {
+			return flaggedCounts{}, err
+		}
+		c := flaggedCounts{Total: int(all.Total), ByStatus: facetMap(all.Facets["status"]),
+			ByField: map[string]map[string]map[string]int{"brand": {}, "marketplace": {}}}
+		for status, n := range c.ByStatus {
+			if n == 0 {
+				continue
+			}
+			res, err := count(status)
+			if err != nil {
+				return c, err
+			}
+			for field, terms := range c.ByField {
+				for _, f := range res.Facets[field] {
+					if terms[f.Term] == nil {
+						terms[f.Term] = map[string]int{}
+					}
+					terms[f.Term][status] += f.Count
+				}
+			}
+		}
+		return c, nil
 	}
-	all, err := count("")
+}
+
+func (s *Server) statsSource() statsCounter {
+	if s.queue == nil {
+		return searchCounter(s.opts.Search)
+	}
+	return func(ctx context.Context) (flaggedCounts, error) {
+		if err := s.queue.ensure(ctx); err != nil {
+			return flaggedCounts{}, err
+		}
+		total, byStatus, byField := s.queue.counts()
+		return flaggedCounts{Total: total, ByStatus: byStatus, ByField: byField}, nil
+	}
+}
+
+// loadStats gathers the dashboard: suspects by status, brand and
+// marketplace, and the sweep records.
+func loadStats(ctx context.Context, counter statsCounter, sweeps SweepStore) (stats, error) {
+	c, err := counter(ctx)
 	if err != nil {
 		return stats{}, err
 	}
-	st := stats{Suspects: int(all.Total), ByStatus: facetMap(all.Facets["status"])}
+	st := stats{Suspects: c.Total, ByStatus: c.ByStatus}
 	st.Pending = st.ByStatus[string(listing.StatusNew)]
 	st.Dismissed = st.ByStatus[string(listing.StatusDismissed)]
 	st.Noticed = st.ByStatus[string(listing.StatusNoticed)]
@@ -78,36 +134,19 @@ func loadStats(ctx context.Context, search Searcher, sweeps SweepStore) (stats, 
 		st.Takedown = float64(st.Removed) / float64(n)
 	}
 	rows := map[string]map[string]*breakdown{"marketplace": {}, "brand": {}}
-	get := func(field, name string) *breakdown {
-		b, ok := rows[field][name]
-		if !ok {
-			b = &breakdown{Name: name}
-			rows[field][name] = b
-		}
-		return b
-	}
-	for field := range rows {
-		for _, f := range all.Facets[field] {
-			get(field, f.Term).Suspects = f.Count
-		}
-	}
-	for _, status := range []listing.Status{listing.StatusConfirmed, listing.StatusNoticed, listing.StatusRemoved, listing.StatusStillUp, listing.StatusDismissed} {
-		if st.ByStatus[string(status)] == 0 {
-			continue
-		}
-		res, err := count(string(status))
-		if err != nil {
-			return st, err
-		}
-		for field := range rows {
-			for _, f := range res.Facets[field] {
-				b := get(field, f.Term)
-				if status == listing.StatusDismissed {
-					b.Dismissed += f.Count
-				} else {
-					b.Confirmed += f.Count
+	for field, terms := range c.ByField {
+		for term, byStatus := range terms {
+			b := &breakdown{Name: term}
+			for status, n := range byStatus {
+				b.Suspects += n
+				switch {
+				case status == string(listing.StatusDismissed):
+					b.Dismissed += n
+				case status != string(listing.StatusNew):
+					b.Confirmed += n
 				}
 			}
+			rows[field][term] = b
 		}
 	}
 	flatten := func(m map[string]*breakdown) []breakdown {
@@ -138,9 +177,9 @@ func loadStats(ctx context.Context, search Searcher, sweeps SweepStore) (stats, 
 	return st, nil
 }
 
-func handleDashboard(rs *responder, search Searcher, sweeps SweepStore) http.Handler {
+func handleDashboard(rs *responder, counter statsCounter, sweeps SweepStore) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		st, err := loadStats(r.Context(), search, sweeps)
+		st, err := loadStats(r.Context(), counter, sweeps)
 		if err != nil {
 			rs.fail(w, r, err)
 			return

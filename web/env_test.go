@@ -213,7 +213,7 @@ func newEnv(t *testing.T, secure bool) *testEnv {
 	}
 	srv, err := New(Options{
 		Listings: st, Verdicts: st, Search: e.search, Snapshots: st, Images: st, Sweeps: st, Notices: st,
-		Users: st, Sessions: st, Audit: st,
+		Users: st, Sessions: st, Audit: st, Scanner: st,
 		References:    []Reference{{Name: "refs/acme/logo.png", Brand: "Acme", Data: e.refPNG, PHash: 0xF0F0F0F0F0F0F0F3}},
 		Brands:        []Brand{{Name: "Acme", Products: []Product{{Name: "Acme Trailblazer 3", MSRP: 180, Currency: "USD"}}}},
 		StartSweep:    func() error { e.started++; return nil },
@@ -224,6 +224,19 @@ func newEnv(t *testing.T, secure bool) *testEnv {
 	}
 	e.srv = srv
 	return e
+}
+
+// withoutView rebuilds e's server without the in-memory queue view, so the
+// queue and dashboard come from the (fake) search index.
+func (e *testEnv) withoutView() {
+	e.t.Helper()
+	o := e.srv.opts
+	o.Scanner = nil
+	srv, err := New(o)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	e.srv = srv
 }
 
 // accounts caches a store file with the test accounts.

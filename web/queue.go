@@ -104,36 +104,65 @@ func (f queueFilter) values(page int) url.Values {
 
 // queuePage is one page of the queue, for the template and the API.
 type queuePage struct {
-	Filter   queueFilter             `json:"filter"`
-	Total    uint64                  `json:"total"`
-	Items    []listing.Listing       `json:"items"`
-	Pages    int                     `json:"pages"`
-	Prev     string                  `json:"-"`
-	Next     string                  `json:"-"`
-	Self     string                  `json:"-"`
-	Statuses []listing.Status        `json:"-"`
-	Facets   map[string][]FacetCount `json:"facets,omitempty"`
+	Filter   queueFilter       `json:"filter"`
+	Total    uint64            `json:"total"`
+	Items    []listing.Listing `json:"items"`
+	Pages    int               `json:"pages"`
+	Prev     string            `json:"-"`
+	Next     string            `json:"-"`
+	Self     string            `json:"-"`
+	Statuses []listing.Status  `json:"-"`
 }
 
-// loadQueue asks the index for the page of flagged listings matching f,
-// highest score first, and reads them from the store.
-func loadQueue(ctx context.Context, search Searcher, listings ListingStore, f queueFilter, facets bool) (queuePage, error) {
+// queueFinder returns the IDs of one page of flagged listings matching q,
+// highest score first, and the total.
+type queueFinder func(ctx context.Context, q SearchQuery) ([]listing.ID, uint64, error)
+
+// searchFinder answers queue queries from the search index.
+func searchFinder(search Searcher) queueFinder {
+	return func(ctx context.Context, q SearchQuery) ([]listing.ID, uint64, error) {
+		res, err := search.Search(ctx, q)
+		if err != nil {
+			return nil, 0, err
+		}
+		ids := make([]listing.ID, len(res.Hits))
+		for i, h := range res.Hits {
+			ids[i] = h.ID
+		}
+		return ids, res.Total, nil
+	}
+}
+
+// viewFinder answers queue queries from the in-memory queue view.
+func viewFinder(v *queueView) queueFinder {
+	return func(ctx context.Context, q SearchQuery) ([]listing.ID, uint64, error) {
+		if err := v.ensure(ctx); err != nil {
+			return nil, 0, err
+		}
+		ids, total := v.query(q)
+		return ids, total, nil
+	}
+}
+
+// loadQueue finds the page of flagged listings matching f, highest score
+// first, and reads them from the store.
+func loadQueue(ctx context.Context, find queueFinder, listings ListingStore, f queueFilter) (queuePage, error) {
 	flagged := true
 	q := SearchQuery{
 		Brand: f.Brand, Marketplace: f.Marketplace, Seller: f.Seller,
 		Flagged: &flagged, MinScore: f.MinScore, MaxScore: f.MaxScore,
-		Sort: "-score", Limit: f.PerPage, Offset: (f.Page - 1) * f.PerPage, Facets: facets,
+		Sort: "-score", Limit: f.PerPage, Offset: (f.Page - 1) * f.PerPage,
 	}
 	if f.Status != "any" {
 		q.Status = f.Status
 	}
-	res, err := search.Search(ctx, q)
+	ids, total, err := find(ctx, q)
 	if err != nil {
-		return queuePage{}, fmt.Errorf("queue search: %w", err)
+		return queuePage{}, fmt.Errorf("queue: %w", err)
 	}
-	p := queuePage{Filter: f, Total: res.Total, Items: make([]listing.Listing, 0, len(res.Hits)), Facets: res.Facets}
-	for _, h := range res.Hits {
-		l, err := listings.Listing(ctx, h.ID)
+	p := queuePage{Filter: f, Total: total, Items: make([]listing.Listing, 0, len(ids))}
+	for _, id := range ids {
+		l, err := listings.Listing(ctx, id)
 		if errors.Is(err, store.ErrNotFound) {
 			continue // the index is ahead of or behind the store; skip it
 		}
@@ -142,7 +171,7 @@ func loadQueue(ctx context.Context, search Searcher, listings ListingStore, f qu
 		}
 		p.Items = append(p.Items, l)
 	}
-	p.Pages = int((res.Total + uint64(f.PerPage) - 1) / uint64(f.PerPage))
+	p.Pages = int((total + uint64(f.PerPage) - 1) / uint64(f.PerPage))
 	if f.Page > 1 {
 		p.Prev = "/queue?" + f.values(f.Page-1).Encode()
 	}
@@ -154,14 +183,14 @@ func loadQueue(ctx context.Context, search Searcher, listings ListingStore, f qu
 	return p, nil
 }
 
-func handleQueue(rs *responder, search Searcher, listings ListingStore, pageSize int) http.Handler {
+func handleQueue(rs *responder, find queueFinder, listings ListingStore, pageSize int) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		f, err := parseQueueFilter(r.URL.Query(), pageSize)
 		if err != nil {
 			rs.fail(w, r, err)
 			return
 		}
-		p, err := loadQueue(r.Context(), search, listings, f, true)
+		p, err := loadQueue(r.Context(), find, listings, f)
 		if err != nil {
 			rs.fail(w, r, err)
 			return
@@ -170,14 +199,14 @@ func handleQueue(rs *responder, search Searcher, listings ListingStore, pageSize
 	})
 }
 
-func handleAPIQueue(rs *responder, search Searcher, listings ListingStore, pageSize int) http.Handler {
+func handleAPIQueue(rs *responder, find queueFinder, listings ListingStore, pageSize int) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		f, err := parseQueueFilter(r.URL.Query(), pageSize)
 		if err != nil {
 			rs.fail(w, r, err)
 			return
 		}
-		p, err := loadQueue(r.Context(), search, listings, f, false)
+		p, err := loadQueue(r.Context(), find, listings, f)
 		if err != nil {
 			rs.fail(w, r, err)
 			return
@@ -201,12 +230,17 @@ type verdicter struct {
 	verdicts VerdictStore
 	audit    AuditLog
 	now      func() time.Time
+	// applied, when set, learns of every verdict (the queue view).
+	applied func(listing.Verdict)
 }
 
 func (vd verdicter) apply(ctx context.Context, actor string, id listing.ID, st listing.Status, note string) (listing.Verdict, error) {
 	v, err := vd.verdicts.SetStatus(ctx, listing.Verdict{ListingID: id, Status: st, Analyst: actor, Note: note, At: vd.now().UTC()})
 	if err != nil {
 		return v, fmt.Errorf("verdict on %s: %w", id, err)
+	}
+	if vd.applied != nil {
+		vd.applied(v)
 	}
 	_, err = vd.audit.AppendAudit(ctx, store.AuditEntry{
 		At: v.At, Actor: actor, Action: "verdict", Target: string(id),

@@ -3,6 +3,8 @@ package web
 import (
 	"net/http"
 
+	"github.com/patrol-dev/patrol/listing"
+
 	"github.com/patrol-dev/patrol/store"
 )
 
@@ -12,6 +14,11 @@ func (s *Server) routes() http.Handler {
 	o := s.opts
 	rs := &responder{tmpl: s.tmpl, log: s.log, hasNotices: o.Notices != nil, hasSweeps: o.Sweeps != nil}
 	vd := verdicter{verdicts: o.Verdicts, audit: o.Audit, now: s.now}
+	find := searchFinder(o.Search)
+	if s.queue != nil {
+		find = viewFinder(s.queue)
+		vd.applied = func(v listing.Verdict) { s.queue.setStatus(v.ListingID, v.Status) }
+	}
 	ld := listingDeps{listings: o.Listings, snapshots: o.Snapshots, audit: o.Audit, brands: o.Brands, refs: s.refs, refNames: s.refNames}
 	analyst := func(h http.Handler) http.Handler { return requireRole(store.RoleAnalyst, h) }
 	approver := func(h http.Handler) http.Handler { return requireRole(store.RoleApprover, h) }
@@ -27,12 +34,12 @@ func (s *Server) routes() http.Handler {
 
 	// Pages.
 	mux.Handle("GET /{$}", http.RedirectHandler("/queue", http.StatusSeeOther))
-	mux.Handle("GET /queue", analyst(handleQueue(rs, o.Search, o.Listings, o.PageSize)))
+	mux.Handle("GET /queue", analyst(handleQueue(rs, find, o.Listings, o.PageSize)))
 	mux.Handle("POST /verdicts", analyst(handleVerdictForm(rs, vd)))
 	mux.Handle("GET /listing/{id}", analyst(handleListing(rs, ld)))
 	mux.Handle("GET /seller", analyst(handleSeller(rs, o.Listings)))
 	mux.Handle("GET /search", analyst(handleSearch(rs, o.Search, o.Listings)))
-	mux.Handle("GET /dashboard", analyst(handleDashboard(rs, o.Search, o.Sweeps)))
+	mux.Handle("GET /dashboard", analyst(handleDashboard(rs, s.statsSource(), o.Sweeps)))
 	mux.Handle("GET /audit", analyst(handleAudit(rs, o.Audit)))
 	mux.Handle("GET /img/{sha}", analyst(handleImage(rs, o.Images)))
 	mux.Handle("GET /ref/{sha}", analyst(handleReference(s.refs)))
@@ -43,8 +50,8 @@ func (s *Server) routes() http.Handler {
 	}
 	if o.Notices != nil {
 		mux.Handle("GET /notices", analyst(handleNotices(rs, o.Notices)))
-		mux.Handle("POST /notices/{id}/approve", approver(handleNoticeAction(rs, o.Notices, o.Audit, s.now, "approve")))
-		mux.Handle("POST /notices/{id}/sent", approver(handleNoticeAction(rs, o.Notices, o.Audit, s.now, "sent")))
+		mux.Handle("POST /notices/{id}/approve", approver(handleNoticeAction(rs, o.Notices, o.Audit, s.now, s.noticed, "approve")))
+		mux.Handle("POST /notices/{id}/sent", approver(handleNoticeAction(rs, o.Notices, o.Audit, s.now, s.noticed, "sent")))
 	}
 	if o.Sweeps != nil {
 		mux.Handle("GET /sweeps", analyst(handleSweeps(rs, o.Sweeps, o.StartSweep != nil)))
@@ -53,18 +60,18 @@ func (s *Server) routes() http.Handler {
 
 	// JSON API (bearer token, or a session cookie plus X-CSRF-Token).
 	mux.Handle("GET /api/v1/me", analyst(handleAPIMe()))
-	mux.Handle("GET /api/v1/queue", analyst(handleAPIQueue(rs, o.Search, o.Listings, o.PageSize)))
+	mux.Handle("GET /api/v1/queue", analyst(handleAPIQueue(rs, find, o.Listings, o.PageSize)))
 	mux.Handle("GET /api/v1/listings/{id}", analyst(handleAPIListing(rs, ld)))
 	mux.Handle("POST /api/v1/listings/{id}/verdict", analyst(handleAPIVerdicts(rs, vd)))
 	mux.Handle("POST /api/v1/verdicts", analyst(handleAPIVerdicts(rs, vd)))
 	mux.Handle("GET /api/v1/sellers", analyst(handleSeller(rs, o.Listings)))
 	mux.Handle("GET /api/v1/search", analyst(handleSearch(rs, o.Search, o.Listings)))
-	mux.Handle("GET /api/v1/stats", analyst(handleDashboard(rs, o.Search, o.Sweeps)))
+	mux.Handle("GET /api/v1/stats", analyst(handleDashboard(rs, s.statsSource(), o.Sweeps)))
 	mux.Handle("GET /api/v1/audit", analyst(handleAudit(rs, o.Audit)))
 	if o.Notices != nil {
 		mux.Handle("GET /api/v1/notices", analyst(handleNotices(rs, o.Notices)))
-		mux.Handle("POST /api/v1/notices/{id}/approve", approver(handleNoticeAction(rs, o.Notices, o.Audit, s.now, "approve")))
-		mux.Handle("POST /api/v1/notices/{id}/sent", approver(handleNoticeAction(rs, o.Notices, o.Audit, s.now, "sent")))
+		mux.Handle("POST /api/v1/notices/{id}/approve", approver(handleNoticeAction(rs, o.Notices, o.Audit, s.now, s.noticed, "approve")))
+		mux.Handle("POST /api/v1/notices/{id}/sent", approver(handleNoticeAction(rs, o.Notices, o.Audit, s.now, s.noticed, "sent")))
 	}
 	if o.Sweeps != nil {
 		mux.Handle("GET /api/v1/sweeps", analyst(handleSweeps(rs, o.Sweeps, o.StartSweep != nil)))

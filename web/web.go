@@ -10,6 +10,7 @@
 package web
 
 import (
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
@@ -19,6 +20,8 @@ import (
 	"time"
 
 	"github.com/microcosm-cc/bluemonday"
+
+	"github.com/patrol-dev/patrol/listing"
 )
 
 // Options are the web server's dependencies and settings. Listings,
@@ -42,6 +45,16 @@ type Options struct {
 	// StartSweep, when set, starts a sweep in the background ("sweep now"
 	// for admins); it must return quickly.
 	StartSweep func() error
+	// Scanner, when set, serves the queue and the dashboard from an
+	// in-memory view of the flagged listings, built from the store on
+	// first use (or by Warm) and kept current by verdicts, notice actions
+	// and Updated; without it they come from Search. *store.Store
+	// satisfies it.
+	Scanner ListingScanner
+	// QueueRefresh is how often the view is rebuilt in full in the
+	// background, as a safety net for changes Updated was not told of;
+	// 0 means 10 minutes, negative never.
+	QueueRefresh time.Duration
 	// Log receives request errors; nil discards them.
 	Log *slog.Logger
 	// SecureCookies marks cookies Secure and gives them the __Host- prefix.
@@ -67,6 +80,7 @@ type Server struct {
 	refs     map[string]Reference // by sha256 of Data
 	refNames map[string]string    // name → sha256
 	limits   *loginLimits
+	queue    *queueView // nil without Options.Scanner
 	handler  http.Handler
 }
 
@@ -110,6 +124,13 @@ func New(opts Options) (*Server, error) {
 		refNames: make(map[string]string),
 		limits:   newLoginLimits(),
 	}
+	if opts.Scanner != nil {
+		refresh := opts.QueueRefresh
+		if refresh == 0 {
+			refresh = 10 * time.Minute
+		}
+		s.queue = newQueueView(opts.Scanner, refresh, opts.Now)
+	}
 	for _, r := range opts.References {
 		sum := sha256.Sum256(r.Data)
 		h := hex.EncodeToString(sum[:])
@@ -126,3 +147,34 @@ func (s *Server) Handler() http.Handler { return s.handler }
 
 // ServeHTTP serves r; it makes *Server an http.Handler.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.handler.ServeHTTP(w, r) }
+
+// Warm builds the in-memory queue view now rather than on the first
+// request. It does nothing without Options.Scanner.
+func (s *Server) Warm(ctx context.Context) error {
+	if s.queue == nil {
+		return nil
+	}
+	return s.queue.build(ctx)
+}
+
+// Updated tells the server that listings were added or changed outside
+// the UI (a sweep, a rescore, verification), so the queue shows them at
+// once rather than after the next refresh. Call it with the listings as
+// stored. It does nothing without Options.Scanner.
+func (s *Server) Updated(ls ...listing.Listing) {
+	if s.queue != nil {
+		s.queue.update(ls...)
+	}
+}
+
+// noticed re-reads listings whose status a notice action changed.
+func (s *Server) noticed(ctx context.Context, ids []listing.ID) {
+	if s.queue == nil {
+		return
+	}
+	for _, id := range ids {
+		if l, err := s.opts.Listings.Listing(ctx, id); err == nil {
+			s.queue.update(l)
+		}
+	}
+}

@@ -363,7 +363,18 @@ func TestLoginRateLimited(t *testing.T) {
 }
 
 func TestQueue(t *testing.T) {
-	e := newEnv(t, false)
+	for _, mode := range []string{"view", "search"} {
+		t.Run(mode, func(t *testing.T) {
+			e := newEnv(t, false)
+			if mode == "search" {
+				e.withoutView()
+			}
+			checkQueue(t, e)
+		})
+	}
+}
+
+func checkQueue(t *testing.T, e *testEnv) {
 	tests := []struct {
 		query string
 		want  []string // IDs in order
@@ -649,7 +660,18 @@ func TestSearchPage(t *testing.T) {
 }
 
 func TestDashboard(t *testing.T) {
-	e := newEnv(t, false)
+	for _, mode := range []string{"view", "search"} {
+		t.Run(mode, func(t *testing.T) {
+			e := newEnv(t, false)
+			if mode == "search" {
+				e.withoutView()
+			}
+			checkDashboard(t, e)
+		})
+	}
+}
+
+func checkDashboard(t *testing.T, e *testEnv) {
 	e.postForm("ana", "/verdicts", url.Values{"ids": {"high01"}, "status": {"confirmed"}})
 	e.postForm("ana", "/verdicts", url.Values{"ids": {"low01"}, "status": {"dismissed"}})
 	w := e.get("ana", "/dashboard")
@@ -708,6 +730,9 @@ func TestNotices(t *testing.T) {
 	}
 	if e.status("high01") != listing.StatusNoticed {
 		t.Errorf("listing after notice sent = %s, want noticed", e.status("high01"))
+	}
+	if w := e.get("ana", "/api/v1/queue?status=noticed"); !strings.Contains(w.Body.String(), `"id":"high01"`) {
+		t.Errorf("noticed queue after sending lacks high01: %s", w.Body)
 	}
 	es, _ := e.st.RecentAudit(ctx, store.AuditQuery{Target: "n1"})
 	if len(es) != 2 || es[1].Action != "notice.approve" || es[1].Actor != "apu" || es[0].Action != "notice.sent" || es[0].From != "approved" || es[0].To != "sent" {
@@ -817,5 +842,67 @@ func TestNewRequiresDeps(t *testing.T) {
 	}
 	if w := e.get("ana", "/listing/hostile01"); w.Code != http.StatusOK {
 		t.Errorf("GET /listing without snapshots = %d", w.Code)
+	}
+}
+
+func TestQueueViewUpdates(t *testing.T) {
+	e := newEnv(t, false)
+	ctx := context.Background()
+	ids := func(query string) string {
+		t.Helper()
+		w := e.get("ana", "/api/v1/queue?"+query)
+		var p struct{ Items []listing.Listing }
+		if err := json.Unmarshal(w.Body.Bytes(), &p); err != nil {
+			t.Fatalf("GET /api/v1/queue?%s = %d %s", query, w.Code, w.Body)
+		}
+		var out []string
+		for _, l := range p.Items {
+			out = append(out, string(l.ID))
+		}
+		return strings.Join(out, ",")
+	}
+	if got := ids(""); got != "hostile01,high01,other01,low01" {
+		t.Fatalf("queue = %s", got)
+	}
+	// A sweep stores a new suspect: the view learns of it through Updated.
+	l, _ := e.st.Listing(ctx, "low01")
+	l.ID, l.Score = "fresh01", 0.99
+	if err := e.st.PutListing(ctx, l); err != nil {
+		t.Fatal(err)
+	}
+	if got := ids(""); strings.Contains(got, "fresh01") {
+		t.Fatalf("queue shows fresh01 before Updated: %s", got)
+	}
+	e.srv.Updated(l)
+	if got := ids(""); got != "fresh01,hostile01,high01,other01,low01" {
+		t.Errorf("queue after Updated = %s", got)
+	}
+	// A rescore unflags it.
+	l.Flagged = false
+	e.st.PutListing(ctx, l)
+	e.srv.Updated(l)
+	if got := ids(""); strings.Contains(got, "fresh01") {
+		t.Errorf("queue after unflagging = %s", got)
+	}
+	// A verdict moves a row between statuses at once.
+	e.postForm("ana", "/verdicts", url.Values{"ids": {"other01"}, "status": {"confirmed"}})
+	if got, want := ids("status=confirmed"), "other01"; got != want {
+		t.Errorf("confirmed queue = %s, want %s", got, want)
+	}
+	// Changes nobody reported are picked up by the periodic rebuild.
+	l.ID, l.Flagged, l.Score = "silent01", true, 0.61
+	e.st.PutListing(ctx, l)
+	now := time.Now()
+	e.srv.queue.now = func() time.Time { return now.Add(time.Hour) }
+	ids("") // starts the rebuild in the background
+	deadline := time.Now().Add(10 * time.Second)
+	for !strings.Contains(ids(""), "silent01") {
+		if time.Now().After(deadline) {
+			t.Fatal("the periodic rebuild did not pick up silent01")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if err := e.srv.Warm(ctx); err != nil {
+		t.Errorf("Warm = %v", err)
 	}
 }
