@@ -82,5 +82,8 @@ func (s *Server) routes() http.Handler {
 	})))
 
 	cop := http.NewCrossOriginProtection()
+	for _, origin := range o.TrustedOrigins {
+		cop.AddTrustedOrigin(origin) // checked in New
+	}
 	return secureHeaders(cop.Handler(authenticate(o.Users, o.Sessions, s.sessionCookieName(), mux)))
 }

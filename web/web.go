@@ -62,6 +62,10 @@ type Options struct {
 	// from http://127.0.0.1 and http://localhost. Only plain-http tests
 	// through non-browser clients turn it off.
 	SecureCookies bool
+	// TrustedOrigins are origins ("https://patrol.example.com") allowed to
+	// send state-changing requests besides the server's own, for a UI
+	// reached through a reverse proxy that rewrites Host.
+	TrustedOrigins []string
 	// SessionTTL is how long a login lasts; 0 means 12 hours.
 	SessionTTL time.Duration
 	// PageSize is the queue's page length; 0 means 50.
@@ -103,6 +107,11 @@ func New(opts Options) (*Server, error) {
 	}
 	if opts.Now == nil {
 		opts.Now = time.Now
+	}
+	for _, o := range opts.TrustedOrigins {
+		if err := http.NewCrossOriginProtection().AddTrustedOrigin(o); err != nil {
+			return nil, fmt.Errorf("web: trusted origin: %w", err)
+		}
 	}
 	if opts.SessionTTL <= 0 {
 		opts.SessionTTL = 12 * time.Hour

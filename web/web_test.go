@@ -831,6 +831,9 @@ func TestNewRequiresDeps(t *testing.T) {
 			t.Errorf("New(%s) = nil error", tt.name)
 		}
 	}
+	if _, err := New(Options{Listings: e.st, Verdicts: e.st, Search: e.search, Users: e.st, Sessions: e.st, Audit: e.st, TrustedOrigins: []string{"not an origin"}}); err == nil {
+		t.Error("New(bad trusted origin) = nil error")
+	}
 	// Optional parts missing: their pages are gone, the rest works.
 	srv, err := New(Options{Listings: e.st, Verdicts: e.st, Search: e.search, Users: e.st, Sessions: e.st, Audit: e.st})
 	if err != nil {
