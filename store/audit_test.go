@@ -6,8 +6,11 @@ import (
 	"encoding/json"
 	"errors"
 	"testing"
+	"time"
 
 	bolt "go.etcd.io/bbolt"
+
+	"github.com/patrol-dev/patrol/listing"
 )
 
 func TestAuditAppendOnly(t *testing.T) {
@@ -82,5 +85,36 @@ func TestAuditAppendOnly(t *testing.T) {
 	}
 	if err := s.VerifyAudit(ctx); !errors.Is(err, ErrAuditTampered) {
 		t.Errorf("VerifyAudit(tampered) = %v, want ErrAuditTampered", err)
+	}
+}
+
+func TestApproveNotice(t *testing.T) {
+	ctx := context.Background()
+	s := openTestStore(t)
+	n := listing.Notice{ID: "n1", Platform: "dmca", Brand: "Acme", State: listing.NoticeDrafted, DraftedAt: time.Now()}
+	if err := s.PutNotice(ctx, n); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.ApproveNotice(ctx, "n1", "", time.Time{}); !errors.Is(err, ErrInvalid) {
+		t.Errorf("ApproveNotice(no approver) = %v, want ErrInvalid", err)
+	}
+	got, err := s.ApproveNotice(ctx, "n1", "boss", time.Time{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if by, ok := NoticeApprover(got); !ok || by != "boss" || got.State != listing.NoticeDrafted {
+		t.Errorf("ApproveNotice = %+v", got)
+	}
+	if _, err := s.ApproveNotice(ctx, "n1", "boss", time.Time{}); !errors.Is(err, ErrNoticeState) {
+		t.Errorf("ApproveNotice(twice) = %v, want ErrNoticeState", err)
+	}
+	if _, err := s.ApproveNotice(ctx, "nope", "boss", time.Time{}); !errors.Is(err, ErrNotFound) {
+		t.Errorf("ApproveNotice(unknown) = %v, want ErrNotFound", err)
+	}
+	if _, err := s.MarkSent(ctx, "n1", "boss", time.Time{}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.ApproveNotice(ctx, "n1", "boss", time.Time{}); !errors.Is(err, ErrNoticeState) {
+		t.Errorf("ApproveNotice(sent) = %v, want ErrNoticeState", err)
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"regexp"
 	"strings"
@@ -135,6 +136,24 @@ func TestCSRF(t *testing.T) {
 	body = `{"ids":["low01"],"status":"new"}`
 	if w := e.do("POST", "/api/v1/verdicts", body, map[string]string{"Content-Type": "application/json", "Authorization": "Bearer " + tok}); w.Code != http.StatusOK {
 		t.Errorf("POST /api/v1/verdicts with bearer = %d, want 200: %s", w.Code, w.Body)
+	}
+	// A trusted origin (a proxy in front of the UI) may post.
+	o := e.srv.opts
+	o.TrustedOrigins = []string{"https://patrol.example.com"}
+	proxied, err := New(o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pc, pcsrf := e.session("ana")
+	r := httptest.NewRequest("POST", "/verdicts", strings.NewReader("ids=low01&status=dismissed&csrf="+url.QueryEscape(pcsrf)))
+	r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	r.Header.Set("Origin", "https://patrol.example.com")
+	r.Header.Set("Sec-Fetch-Site", "cross-site")
+	r.AddCookie(pc)
+	pw := httptest.NewRecorder()
+	proxied.Handler().ServeHTTP(pw, r)
+	if pw.Code != http.StatusSeeOther {
+		t.Errorf("POST from a trusted origin = %d, want 303", pw.Code)
 	}
 	// Logging out is state-changing too.
 	if w := e.do("POST", "/logout", "", formCT, c); w.Code != http.StatusForbidden {
