@@ -64,7 +64,10 @@ type comparison struct {
 	Detail      string
 }
 
-var distanceRE = regexp.MustCompile(`(?i)(?:distance|hamming)\D{0,4}(\d{1,2})\b`)
+var (
+	distanceRE = regexp.MustCompile(`(?i)(?:distance|hamming)\D{0,4}(\d{1,2})\b`)
+	photoRE    = regexp.MustCompile(`(?i)\b(?:photo|image)\s*#?(\d{1,3})\b`)
+)
 
 func hamming(a, b uint64) int { return bits.OnesCount64(a ^ b) }
 
@@ -121,6 +124,12 @@ func compareImages(l listing.Listing, refs map[string]Reference, refNames map[st
 			}
 			if at < 0 || d < dist {
 				at, dist = i, d
+			}
+		}
+		// A detail that names the photo ("photo 2 matches …") says which.
+		if m := photoRE.FindStringSubmatch(sig.Detail); m != nil {
+			if n, _ := strconv.Atoi(m[1]); n >= 1 && n <= len(l.Images) {
+				at = n - 1
 			}
 		}
 		c := comparison{RefSHA: refSHA, RefName: refName, Detail: sig.Detail}

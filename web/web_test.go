@@ -564,6 +564,7 @@ func TestCompareImages(t *testing.T) {
 		{"named with distance", listing.Listing{Images: []listing.Image{{SHA256: "i1", PHash: 0xF0}}, Signals: []listing.Signal{{Name: "image_match", Detail: "refs/a.png distance=7"}}}, "r1", 7, true},
 		{"named, distance from hashes", listing.Listing{Images: []listing.Image{{SHA256: "i1", PHash: 0x0F}, {SHA256: "i2", PHash: 0xFE}}, Signals: []listing.Signal{{Name: "image_match", Detail: "looks like refs/a.png"}}}, "r1", 1, true},
 		{"unnamed, nearest by hash", listing.Listing{Images: []listing.Image{{SHA256: "i1", PHash: 0xF7}}, Signals: []listing.Signal{{Name: "image_match", Detail: "reference image"}}}, "r1", 1, true},
+		{"photo named in the detail", listing.Listing{Images: []listing.Image{{SHA256: "i1", PHash: 0xFF}, {SHA256: "i2", PHash: 0x00}}, Signals: []listing.Signal{{Name: "image_match", Detail: `photo 2 matches reference "refs/a.png" at distance 3 (phash)`}}}, "r1", 3, true},
 		{"no match signal", listing.Listing{Images: []listing.Image{{SHA256: "i1", PHash: 0xFF}}}, "", 0, false},
 	}
 	for _, tt := range tests {
@@ -580,6 +581,9 @@ func TestCompareImages(t *testing.T) {
 					t.Errorf("compareImages = %+v, want no match", cs)
 				}
 				return
+			}
+			if tt.name == "photo named in the detail" && (got == nil || got.Image.SHA256 != "i2") {
+				t.Errorf("compareImages paired %+v, want photo 2", got)
 			}
 			if got == nil || got.RefSHA != tt.wantRef || got.Distance != tt.wantDist || got.HasDistance != tt.wantHas {
 				t.Errorf("compareImages = %+v, want ref %s distance %d", cs, tt.wantRef, tt.wantDist)
