@@ -1,6 +1,7 @@
 package index
 
 import (
+	"fmt"
 	"strings"
 	"time"
 
@@ -31,6 +32,14 @@ const (
 	fieldFetched     = "fetched"
 	fieldFirstSeen   = "first_seen"
 	fieldVer         = "ver"
+
+	// Sort keys: fixed-width keywords whose byte order is the value's
+	// order. Bleve's numeric and date doc values hold 16 prefix-coded terms
+	// per value, and decoding them dominated every sorted query; a sort
+	// key is one short term.
+	sortScore   = "sort_score"
+	sortPrice   = "sort_price"
+	sortFetched = "sort_fetched"
 )
 
 // foldedAnalyzer splits already-folded text into lower-case words, without
@@ -52,6 +61,9 @@ type doc struct {
 	Fetched     time.Time `json:"fetched"`
 	FirstSeen   time.Time `json:"first_seen"`
 	Ver         string    `json:"ver"`
+	SortScore   string    `json:"sort_score"`
+	SortPrice   string    `json:"sort_price"`
+	SortFetched string    `json:"sort_fetched"`
 }
 
 // newMapping returns the explicit mapping. Nothing is stored (the store
@@ -122,10 +134,13 @@ func newMapping() (mapping.IndexMapping, error) {
 	dm.AddFieldMappingsAt(fieldBrand, keyword(true))
 	dm.AddFieldMappingsAt(fieldStatus, keyword(true))
 	dm.AddFieldMappingsAt(fieldVer, keyword(true))
-	dm.AddFieldMappingsAt(fieldPrice, numeric(true))
-	dm.AddFieldMappingsAt(fieldScore, numeric(true))
-	dm.AddFieldMappingsAt(fieldFetched, date(true))
+	dm.AddFieldMappingsAt(fieldPrice, numeric(false))
+	dm.AddFieldMappingsAt(fieldScore, numeric(false))
+	dm.AddFieldMappingsAt(fieldFetched, date(false))
 	dm.AddFieldMappingsAt(fieldFirstSeen, date(false))
+	dm.AddFieldMappingsAt(sortScore, keyword(true))
+	dm.AddFieldMappingsAt(sortPrice, keyword(true))
+	dm.AddFieldMappingsAt(sortFetched, keyword(true))
 	dm.AddFieldMappingsAt(fieldFlagged, flag)
 	dm.AddSubDocumentMapping("_all", bleve.NewDocumentDisabledMapping())
 	im.DefaultMapping = dm
@@ -151,7 +166,22 @@ func (ix *Index) newDoc(l *listing.Listing) doc {
 		Fetched:     l.FetchedAt,
 		FirstSeen:   l.FirstSeen,
 		Ver:         Stamp(*l),
+		SortScore:   fixed(l.Score, 12, 4),
+		SortPrice:   fixed(l.Price, 15, 2),
+		SortFetched: l.FetchedAt.UTC().Format(sortTimeLayout),
 	}
+}
+
+// sortTimeLayout is a fixed-width, byte-ordered time for sort keys.
+const sortTimeLayout = "20060102150405"
+
+// fixed formats a non-negative v zero-padded to width with prec decimals,
+// so that the strings sort as the numbers do. Negative values sort as 0.
+func fixed(v float64, width, prec int) string {
+	if v < 0 || v != v {
+		v = 0
+	}
+	return fmt.Sprintf("%0*.*f", width, prec, v)
 }
 
 // foldedText is the folded field: the whole folded title, so that phrase

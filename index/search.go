@@ -3,12 +3,12 @@ package index
 import (
 	"context"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
 	"github.com/blevesearch/bleve/v2"
 	"github.com/blevesearch/bleve/v2/document"
-	"github.com/blevesearch/bleve/v2/numeric"
 	"github.com/blevesearch/bleve/v2/search"
 	"github.com/blevesearch/bleve/v2/search/highlight"
 	ansiformat "github.com/blevesearch/bleve/v2/search/highlight/format/ansi"
@@ -124,20 +124,20 @@ func (ix *Index) Search(ctx context.Context, q Query) (Result, error) {
 	var order []string
 	switch q.Sort {
 	case "", SortScore:
-		order = []string{"-" + fieldScore, "-" + fieldFetched, "_id"}
+		order = []string{"-" + sortScore, "-" + sortFetched}
 	case SortDate:
-		order = []string{"-" + fieldFetched, "-" + fieldScore, "_id"}
+		order = []string{"-" + sortFetched, "-" + sortScore}
 	case SortPrice:
-		order = []string{fieldPrice, "-" + fieldScore, "_id"}
+		order = []string{sortPrice, "-" + sortScore}
 	case SortRelevance:
-		order = []string{"-_score", "-" + fieldScore, "_id"}
+		order = []string{"-_score", "-" + sortScore}
 	default:
 		return Result{}, fmt.Errorf("search: unknown sort %q (want score, date, price or relevance)", q.Sort)
 	}
 	req.SortBy(order)
 	scoreAt := 0
 	for i, o := range order {
-		if o == "-"+fieldScore {
+		if o == "-"+sortScore {
 			scoreAt = i
 		}
 	}
@@ -164,8 +164,8 @@ func (ix *Index) Search(ctx context.Context, q Query) (Result, error) {
 	for _, dm := range res.Hits {
 		h := Hit{ID: listing.ID(dm.ID), Relevance: dm.Score}
 		if scoreAt < len(dm.Sort) {
-			if i64, err := numeric.PrefixCoded(dm.Sort[scoreAt]).Int64(); err == nil {
-				h.Score = numeric.Int64ToFloat64(i64)
+			if v, err := strconv.ParseFloat(dm.Sort[scoreAt], 64); err == nil {
+				h.Score = v
 			}
 		}
 		if q.Highlight {
