@@ -357,6 +357,11 @@ func TestBrowser(t *testing.T) {
 	}
 	do("dashboard", chromedp.Navigate(ts.URL+"/dashboard"), chromedp.WaitVisible(chromedp.CSS(`svg.chart`)))
 	shot("dashboard.png", true)
+	do("search", chromedp.Navigate(ts.URL+"/search?q=Trailblazer&flagged=true"), chromedp.WaitVisible(chromedp.CSS(`.results`)))
+	if p := pwned(); p != "undefined" {
+		t.Errorf("script ran on the search page: __pwned = %s", p)
+	}
+	shot("search.png", false)
 	if n := dialogs.Load(); n != 0 {
 		t.Errorf("%d dialogs opened", n)
 	}
