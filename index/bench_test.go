@@ -228,6 +228,14 @@ func BenchmarkIndex(b *testing.B) {
 	if err := ix.Close(); err != nil {
 		b.Fatal(err)
 	}
+	// Segments replaced by the compaction are removed by the next open.
+	if ix, err = Open(pPath, Options{Fold: benchFold}); err != nil {
+		b.Fatal(err)
+	}
+	time.Sleep(2 * time.Second)
+	if err := ix.Close(); err != nil {
+		b.Fatal(err)
+	}
 	pSize := dirSize(b, pPath)
 	if ix, err = Open(pPath, Options{Fold: benchFold}); err != nil {
 		b.Fatal(err)
@@ -262,6 +270,13 @@ func BenchmarkIndex(b *testing.B) {
 		}
 	}
 	dCompact := time.Since(start)
+	if err := di.Close(); err != nil {
+		b.Fatal(err)
+	}
+	if di, err = bleve.Open(dPath); err != nil {
+		b.Fatal(err)
+	}
+	time.Sleep(2 * time.Second)
 	if err := di.Close(); err != nil {
 		b.Fatal(err)
 	}

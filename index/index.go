@@ -151,62 +151,87 @@ func Stamp(l listing.Listing) string {
 // indexed at, so the caller can detect and repair a mismatch with the store
 // after a crash between the two writes.
 func (ix *Index) Versions(ctx context.Context) (map[listing.ID]string, error) {
-	adv, err := ix.bi.Advanced()
+	out := map[listing.ID]string{}
+	err := ix.scan(ctx, true, func(id listing.ID, ver string) { out[id] = ver })
 	if err != nil {
 		return nil, fmt.Errorf("read versions: %w", err)
 	}
+	return out, nil
+}
+
+// IDs returns every indexed ID, in no particular order.
+func (ix *Index) IDs(ctx context.Context) ([]listing.ID, error) {
+	var out []listing.ID
+	err := ix.scan(ctx, false, func(id listing.ID, _ string) { out = append(out, id) })
+	if err != nil {
+		return nil, fmt.Errorf("read ids: %w", err)
+	}
+	return out, nil
+}
+
+// scan calls fn for every indexed document, with its stamp when withVer.
+func (ix *Index) scan(ctx context.Context, withVer bool, fn func(id listing.ID, ver string)) error {
+	adv, err := ix.bi.Advanced()
+	if err != nil {
+		return err
+	}
 	r, err := adv.Reader()
 	if err != nil {
-		return nil, fmt.Errorf("read versions: %w", err)
+		return err
 	}
 	defer r.Close()
 	all, err := r.DocIDReaderAll()
 	if err != nil {
-		return nil, fmt.Errorf("read versions: %w", err)
+		return err
 	}
 	defer all.Close()
 	dvr, err := r.DocValueReader([]string{fieldVer})
 	if err != nil {
-		return nil, fmt.Errorf("read versions: %w", err)
+		return err
 	}
-	n, _ := r.DocCount()
-	out := make(map[listing.ID]string, n)
 	for i := 0; ; i++ {
 		if i%4096 == 0 {
 			if err := ctx.Err(); err != nil {
-				return nil, fmt.Errorf("read versions: %w", err)
+				return err
 			}
 		}
 		iid, err := all.Next()
 		if err != nil {
-			return nil, fmt.Errorf("read versions: %w", err)
+			return err
 		}
 		if iid == nil {
-			break
+			return nil
 		}
 		ext, err := r.ExternalID(iid)
 		if err != nil {
-			return nil, fmt.Errorf("read versions: %w", err)
+			return err
 		}
 		ver := ""
-		err = dvr.VisitDocValues(iid, func(field string, term []byte) {
-			ver = string(term)
-		})
-		if err != nil {
-			return nil, fmt.Errorf("read version of %s: %w", ext, err)
+		if withVer {
+			err = dvr.VisitDocValues(iid, func(_ string, term []byte) {
+				ver = string(term)
+			})
+			if err != nil {
+				return fmt.Errorf("version of %s: %w", ext, err)
+			}
 		}
-		out[listing.ID(ext)] = ver
+		fn(listing.ID(ext), ver)
 	}
-	return out, nil
 }
 
 // reconcileBatch is how many listings Reconcile re-indexes at a time.
 const reconcileBatch = 1000
 
+// compactAfter is how many changes make Reconcile compact the index when
+// it is done: a rebuild leaves a hundred small segments that slow every
+// query until the background merger has caught up.
+const compactAfter = 10_000
+
 // Reconcile makes the index agree with the store, whose listings all
 // yields: listings missing from the index are added, listings indexed at an
 // older stamp are re-indexed, and indexed IDs the store no longer has are
-// deleted. Run it at start-up; on an empty index it is a full rebuild.
+// deleted. Run it at start-up; on an empty index it is a full rebuild
+// (`patrol reindex`: open a fresh directory, Reconcile, then swap it in).
 func (ix *Index) Reconcile(ctx context.Context, all func(yield func(listing.Listing) bool)) (added, updated, deleted int, err error) {
 	have, err := ix.Versions(ctx)
 	if err != nil {
@@ -253,6 +278,11 @@ func (ix *Index) Reconcile(ctx context.Context, all func(yield func(listing.List
 		}
 		if err := ix.Delete(ctx, ids); err != nil {
 			return added, updated, 0, fmt.Errorf("reconcile: %w", err)
+		}
+	}
+	if added+updated+len(have) >= compactAfter {
+		if err := ix.Compact(ctx); err != nil {
+			return added, updated, len(have), fmt.Errorf("reconcile: %w", err)
 		}
 	}
 	return added, updated, len(have), nil

@@ -175,6 +175,14 @@ func TestPutReplacesAndDelete(t *testing.T) {
 	if n, err := ix.Count(); err != nil || n != 5 {
 		t.Errorf("Count() = %d, %v, want 5", n, err)
 	}
+	got, err := ix.IDs(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	slices.Sort(got)
+	if want := []listing.ID{"a2", "a3", "a4", "a5", "a6"}; !slices.Equal(got, want) {
+		t.Errorf("IDs() = %v, want %v", got, want)
+	}
 	if r, _ := ix.Search(ctx, index.Query{Text: "wallet"}); r.Total != 0 {
 		t.Errorf("Search(wallet) after delete = %v, want nothing", hitIDs(r))
 	}
