@@ -111,8 +111,7 @@ func (s *Server) statsSource() statsCounter {
 		if err := s.queue.ensure(ctx); err != nil {
 			return flaggedCounts{}, err
 		}
-		total, byStatus, byField := s.queue.counts()
-		return flaggedCounts{Total: total, ByStatus: byStatus, ByField: byField}, nil
+		return s.queue.counts(), nil
 	}
 }
 

@@ -35,6 +35,8 @@ type queueView struct {
 	entries  []queueEntry       // sorted by score, highest first, then ID
 	dirty    bool               // entries need sorting
 	building bool
+	// cached holds the last counts until the view changes.
+	cached *flaggedCounts
 }
 
 type queueEntry struct {
@@ -80,7 +82,7 @@ func (v *queueView) build(ctx context.Context) error {
 		byID[e.ID] = i
 	}
 	v.mu.Lock()
-	v.entries, v.byID, v.built, v.dirty = entries, byID, v.now(), false
+	v.entries, v.byID, v.built, v.dirty, v.cached = entries, byID, v.now(), false, nil
 	v.mu.Unlock()
 	return nil
 }
@@ -119,6 +121,7 @@ func (v *queueView) update(ls ...listing.Listing) {
 	if v.built.IsZero() {
 		return // the first build will read them
 	}
+	v.cached = nil
 	for _, l := range ls {
 		i, ok := v.byID[l.ID]
 		switch {
@@ -142,6 +145,7 @@ func (v *queueView) setStatus(id listing.ID, st listing.Status) {
 	defer v.mu.Unlock()
 	if i, ok := v.byID[id]; ok {
 		v.entries[i].Status = st
+		v.cached = nil
 	}
 }
 
@@ -184,17 +188,26 @@ func (v *queueView) query(q SearchQuery) ([]listing.ID, uint64) {
 }
 
 // counts returns the flagged listings by status, and by brand and
-// marketplace for each status: the dashboard's figures.
-func (v *queueView) counts() (total int, byStatus map[string]int, byField map[string]map[string]map[string]int) {
+// marketplace for each status: the dashboard's figures. They are computed
+// once per change of the view; callers must not modify them.
+func (v *queueView) counts() flaggedCounts {
 	v.mu.RLock()
-	defer v.mu.RUnlock()
-	byStatus = map[string]int{}
-	byField = map[string]map[string]map[string]int{"brand": {}, "marketplace": {}}
+	if c := v.cached; c != nil {
+		v.mu.RUnlock()
+		return *c
+	}
+	v.mu.RUnlock()
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	if v.cached != nil {
+		return *v.cached
+	}
+	c := flaggedCounts{ByStatus: map[string]int{}, ByField: map[string]map[string]map[string]int{"brand": {}, "marketplace": {}}}
 	add := func(field, term, status string) {
-		m := byField[field][term]
+		m := c.ByField[field][term]
 		if m == nil {
 			m = map[string]int{}
-			byField[field][term] = m
+			c.ByField[field][term] = m
 		}
 		m[status]++
 	}
@@ -202,10 +215,11 @@ func (v *queueView) counts() (total int, byStatus map[string]int, byField map[st
 		if e.gone {
 			continue
 		}
-		total++
-		byStatus[string(e.Status)]++
+		c.Total++
+		c.ByStatus[string(e.Status)]++
 		add("brand", e.Brand, string(e.Status))
 		add("marketplace", e.Marketplace, string(e.Status))
 	}
-	return total, byStatus, byField
+	v.cached = &c
+	return c
 }
