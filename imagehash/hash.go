@@ -43,9 +43,15 @@ type Hashes struct {
 	// of the width and height, anchored at the corners, edge midpoints and
 	// centre (row-major, top-left first). A copy cropped by about 10% is
 	// within a few bits of one of them, so its PHash (or, if it was also
-	// mirrored, its MirrorPHash) is compared with them. Zero when not
-	// computed (FromListing).
+	// mirrored, its MirrorPHash) is compared with them. They travel in
+	// listing.Image.Crops; zero when not stored.
 	Crops [9]uint64
+	// FullPHash is the pHash of the whole image when trimming removed
+	// borders, else zero. Trimming guesses that a uniform border is a pad;
+	// when a brightened copy's light background clips to white, the guess
+	// is wrong and the trimmed hash moves by 15–20 bits while the untrimmed
+	// one stays close, so Compare tries both.
+	FullPHash uint64
 	// Width and Height are the decoded size, before trimming.
 	Width, Height int
 	// Trim is the region hashed after removing uniform borders, relative
@@ -95,6 +101,9 @@ func FromImage(img image.Image) Hashes {
 	}
 	h.DHash = dhashBits(lanczos(g, gridSize, gridSize, 9, 8))
 	h.AHash = ahashBits(lanczos(g, gridSize, gridSize, 8, 8))
+	if full := image.Rect(0, 0, b.Dx(), b.Dy()); h.Trim != full {
+		h.FullPHash = phashBits(dctLow(pool4(l.grid(full, buf))), false)
+	}
 	return h
 }
 
@@ -285,9 +294,9 @@ func Distance(a, b uint64) int {
 }
 
 // Image returns h as the hash fields of a listing.Image (the caller fills
-// URL and SHA256).
+// URL and SHA256). Crops are kept only when computed.
 func (h Hashes) Image() listing.Image {
-	return listing.Image{
+	img := listing.Image{
 		Width:       h.Width,
 		Height:      h.Height,
 		PHash:       h.PHash,
@@ -295,19 +304,31 @@ func (h Hashes) Image() listing.Image {
 		AHash:       h.AHash,
 		MirrorPHash: h.MirrorPHash,
 		CropPHash:   h.CropPHash,
+		FullPHash:   h.FullPHash,
 	}
+	if h.Crops != ([9]uint64{}) {
+		img.Crops = append([]uint64(nil), h.Crops[:]...)
+	}
+	return img
 }
 
 // FromListing returns the hashes stored in a listing.Image, so that stored
 // images can be compared without decoding them again.
 func FromListing(img listing.Image) Hashes {
-	return Hashes{
+	h := Hashes{
 		PHash:       img.PHash,
 		DHash:       img.DHash,
 		AHash:       img.AHash,
 		MirrorPHash: img.MirrorPHash,
 		CropPHash:   img.CropPHash,
+		FullPHash:   img.FullPHash,
 		Width:       img.Width,
 		Height:      img.Height,
 	}
+	// Images stored before Crops existed, or with another count, have
+	// none: Compare then skips the crops test.
+	if len(img.Crops) == len(h.Crops) {
+		copy(h.Crops[:], img.Crops)
+	}
+	return h
 }

@@ -137,7 +137,15 @@ type Image struct {
 	// CropPHash is the pHash of the central region, which survives crops
 	// and borders better than the whole-image hash.
 	CropPHash uint64 `json:"crop_phash,omitempty"`
-	HashErr   string `json:"hash_error,omitempty"`
+	// FullPHash is the pHash of the whole image when uniform borders were
+	// trimmed before hashing (zero otherwise): a brightened copy whose
+	// background clipped to white trims differently from the original.
+	FullPHash uint64 `json:"full_phash,omitempty"`
+	// Crops are the pHashes of nine crops keeping 90% of each side
+	// (corners, edge midpoints, centre), which a copy cropped by about 10%
+	// is close to.
+	Crops   []uint64 `json:"crops,omitempty"`
+	HashErr string   `json:"hash_error,omitempty"`
 }
 
 // Signal is one piece of evidence the matcher found, with the weight it
