@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -49,11 +50,22 @@ func exportedIDs(t *testing.T, cfg string) map[string]int {
 
 // TestCrashResumeSIGKILL kills a real `patrol sweep` process mid-sweep,
 // sweeps again, and checks the store holds every listing exactly once: the
-// same set an uninterrupted sweep finds.
+// same set an uninterrupted sweep finds. `make chaos` (PATROL_CHAOS=1)
+// repeats it with kills at several points, twice per run.
 func TestCrashResumeSIGKILL(t *testing.T) {
 	if testing.Short() {
 		t.Skip("process test")
 	}
+	kills := [][]int64{{40}}
+	if os.Getenv("PATROL_CHAOS") != "" {
+		kills = [][]int64{{5}, {25, 60}, {80}, {120, 150}, {160}}
+	}
+	for _, at := range kills {
+		t.Run(fmt.Sprint(at), func(t *testing.T) { crashResume(t, at) })
+	}
+}
+
+func crashResume(t *testing.T, killAt []int64) {
 	exe, err := os.Executable()
 	if err != nil {
 		t.Fatal(err)
@@ -79,25 +91,28 @@ func TestCrashResumeSIGKILL(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	cmd := exec.Command(exe, "sweep", "--config", crashed, "--no-progress")
-	cmd.Env = append(os.Environ(), "PATROL_TEST_MAIN=1")
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
+	var killedAt []int64
+	for _, at := range killAt {
+		cmd := exec.Command(exe, "sweep", "--config", crashed, "--no-progress")
+		cmd.Env = append(os.Environ(), "PATROL_TEST_MAIN=1")
+		var stderr bytes.Buffer
+		cmd.Stderr = &stderr
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		deadline := time.Now().Add(60 * time.Second)
+		for items.Load() < at && time.Now().Before(deadline) {
+			time.Sleep(2 * time.Millisecond)
+		}
+		if err := cmd.Process.Signal(syscall.SIGKILL); err != nil {
+			t.Fatal(err)
+		}
+		cmd.Wait()
+		if items.Load() < at {
+			t.Fatalf("sweep process fetched only %d listing pages before the deadline; stderr:\n%s", items.Load(), stderr.String())
+		}
+		killedAt = append(killedAt, items.Load())
 	}
-	deadline := time.Now().Add(60 * time.Second)
-	for items.Load() < 40 && time.Now().Before(deadline) {
-		time.Sleep(5 * time.Millisecond)
-	}
-	if err := cmd.Process.Signal(syscall.SIGKILL); err != nil {
-		t.Fatal(err)
-	}
-	cmd.Wait()
-	if items.Load() < 40 {
-		t.Fatalf("sweep process fetched only %d listing pages before the deadline; stderr:\n%s", items.Load(), stderr.String())
-	}
-	killedAt := items.Load()
 
 	out := runPatrol(t, "sweep", "--config", crashed, "--no-progress")
 	if !strings.Contains(out, " done ") {
@@ -122,5 +137,5 @@ func TestCrashResumeSIGKILL(t *testing.T) {
 			t.Errorf("listing %s lost by the crash", u)
 		}
 	}
-	t.Logf("killed after %d listing pages; %d listings after resume, %d in a clean sweep", killedAt, len(got), len(want))
+	t.Logf("killed after %v listing pages; %d listings after resume, %d in a clean sweep", killedAt, len(got), len(want))
 }
