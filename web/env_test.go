@@ -231,7 +231,7 @@ func newEnv(t *testing.T, secure bool) *testEnv {
 func (e *testEnv) withoutView() {
 	e.t.Helper()
 	o := e.srv.opts
-	o.Scanner = nil
+	o.DisableQueueView = true
 	srv, err := New(o)
 	if err != nil {
 		e.t.Fatal(err)

@@ -45,15 +45,18 @@ type Options struct {
 	// StartSweep, when set, starts a sweep in the background ("sweep now"
 	// for admins); it must return quickly.
 	StartSweep func() error
-	// Scanner, when set, serves the queue and the dashboard from an
-	// in-memory view of the flagged listings, built from the store on
-	// first use (or by Warm) and kept current by verdicts, notice actions
-	// and Updated; without it they come from Search. *store.Store
-	// satisfies it.
+	// Scanner serves the queue and the dashboard from an in-memory view
+	// of the flagged listings, built from the store on first use (or by
+	// Warm) and kept current by verdicts, notice actions and Updated: a
+	// search index sorts every match of the queue's query, which at
+	// 100,000 listings takes longer than the page's 50 ms budget. When nil
+	// and Listings has EachListing (*store.Store does), Listings is used.
 	Scanner ListingScanner
+	// DisableQueueView serves the queue and dashboard from Search instead.
+	DisableQueueView bool
 	// QueueRefresh is how often the view is rebuilt in full in the
 	// background, as a safety net for changes Updated was not told of;
-	// 0 means 10 minutes, negative never.
+	// 0 means 2 minutes, negative never.
 	QueueRefresh time.Duration
 	// Log receives request errors; nil discards them.
 	Log *slog.Logger
@@ -84,7 +87,7 @@ type Server struct {
 	refs     map[string]Reference // by sha256 of Data
 	refNames map[string]string    // name → sha256
 	limits   *loginLimits
-	queue    *queueView // nil without Options.Scanner
+	queue    *queueView // nil when the queue comes from Search
 	handler  http.Handler
 }
 
@@ -133,10 +136,16 @@ func New(opts Options) (*Server, error) {
 		refNames: make(map[string]string),
 		limits:   newLoginLimits(),
 	}
+	if sc, ok := opts.Listings.(ListingScanner); ok && opts.Scanner == nil {
+		opts.Scanner = sc
+	}
+	if opts.DisableQueueView {
+		opts.Scanner = nil
+	}
 	if opts.Scanner != nil {
 		refresh := opts.QueueRefresh
 		if refresh == 0 {
-			refresh = 10 * time.Minute
+			refresh = 2 * time.Minute
 		}
 		s.queue = newQueueView(opts.Scanner, refresh, opts.Now)
 	}
@@ -158,7 +167,7 @@ func (s *Server) Handler() http.Handler { return s.handler }
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.handler.ServeHTTP(w, r) }
 
 // Warm builds the in-memory queue view now rather than on the first
-// request. It does nothing without Options.Scanner.
+// request. It does nothing when the queue comes from Search.
 func (s *Server) Warm(ctx context.Context) error {
 	if s.queue == nil {
 		return nil
@@ -169,7 +178,7 @@ func (s *Server) Warm(ctx context.Context) error {
 // Updated tells the server that listings were added or changed outside
 // the UI (a sweep, a rescore, verification), so the queue shows them at
 // once rather than after the next refresh. Call it with the listings as
-// stored. It does nothing without Options.Scanner.
+// stored. It does nothing when the queue comes from Search.
 func (s *Server) Updated(ls ...listing.Listing) {
 	if s.queue != nil {
 		s.queue.update(ls...)
