@@ -290,7 +290,7 @@ func (a *app) newWeb(s *server) (*web.Server, error) {
 	}
 	opts := web.Options{
 		Listings: a.store, Verdicts: verdictIndexer{a}, Search: searchAdapter{a.index},
-		Snapshots: a.store, Images: a.store, Sweeps: a.store, Notices: a.store,
+		Snapshots: a.store, Images: a.store, Sweeps: a.store, Notices: noticeIndexer{a, s},
 		Users: a.store, Sessions: a.store, Audit: a.store,
 		References: refs, Brands: brands,
 		Log:           a.log.With("component", "web"),
@@ -323,6 +323,37 @@ func (v verdictIndexer) SetStatus(ctx context.Context, vd listing.Verdict) (list
 	}
 	v.a.reindexListings(ctx, []listing.ID{vd.ListingID})
 	return out, nil
+}
+
+// noticeIndexer marks notices sent from the UI and brings the index and
+// the notices gauge in step: sending moves the cited listings to noticed.
+type noticeIndexer struct {
+	a *app
+	s *server
+}
+
+func (n noticeIndexer) Notices(ctx context.Context, f store.NoticeFilter) ([]listing.Notice, error) {
+	return n.a.store.Notices(ctx, f)
+}
+
+func (n noticeIndexer) ApproveNotice(ctx context.Context, id, by string, at time.Time) (listing.Notice, error) {
+	rec, err := n.a.store.ApproveNotice(ctx, id, by, at)
+	if err == nil && n.s != nil {
+		n.s.updateNoticeGauge(ctx)
+	}
+	return rec, err
+}
+
+func (n noticeIndexer) MarkSent(ctx context.Context, id, by string, at time.Time) (listing.Notice, error) {
+	rec, err := n.a.store.MarkSent(ctx, id, by, at)
+	if err != nil {
+		return rec, err
+	}
+	n.a.reindexListings(ctx, rec.ListingIDs())
+	if n.s != nil {
+		n.s.updateNoticeGauge(ctx)
+	}
+	return rec, nil
 }
 
 // searchAdapter lets the UI query the index without importing it.
