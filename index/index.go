@@ -44,6 +44,7 @@ type Options struct {
 // Index is an open search index. It is safe for concurrent use.
 type Index struct {
 	bi     bleve.Index
+	an     analyzers
 	fold   func(string) string
 	lookup func(ctx context.Context, id listing.ID) (listing.Listing, error)
 }
@@ -75,7 +76,12 @@ func Open(path string, opts Options) (*Index, error) {
 	default:
 		return nil, fmt.Errorf("open index %s: %w", path, err)
 	}
-	return &Index{bi: bi, fold: fold, lookup: opts.Lookup}, nil
+	an, err := newAnalyzers(bi.Mapping())
+	if err != nil {
+		bi.Close()
+		return nil, fmt.Errorf("open index %s: %w", path, err)
+	}
+	return &Index{bi: bi, an: an, fold: fold, lookup: opts.Lookup}, nil
 }
 
 // Close releases the index; every Put and Delete that returned is on disk.
@@ -102,7 +108,7 @@ func (ix *Index) Put(ctx context.Context, ls []listing.Listing) error {
 		if ls[i].ID == "" {
 			return fmt.Errorf("index listing %q: empty id", ls[i].URL)
 		}
-		if err := b.Index(string(ls[i].ID), ix.newDoc(&ls[i])); err != nil {
+		if err := b.IndexAdvanced(ix.newDoc(&ls[i])); err != nil {
 			return fmt.Errorf("index listing %s: %w", ls[i].ID, err)
 		}
 	}

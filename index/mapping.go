@@ -8,10 +8,13 @@ import (
 	"github.com/blevesearch/bleve/v2"
 	"github.com/blevesearch/bleve/v2/analysis"
 	"github.com/blevesearch/bleve/v2/analysis/analyzer/custom"
+	"github.com/blevesearch/bleve/v2/analysis/analyzer/keyword"
 	"github.com/blevesearch/bleve/v2/analysis/lang/en"
 	"github.com/blevesearch/bleve/v2/analysis/token/lowercase"
 	"github.com/blevesearch/bleve/v2/analysis/tokenizer/unicode"
+	"github.com/blevesearch/bleve/v2/document"
 	"github.com/blevesearch/bleve/v2/mapping"
+	bleveindex "github.com/blevesearch/bleve_index_api"
 
 	"github.com/patrol-dev/patrol/listing"
 )
@@ -45,26 +48,6 @@ const (
 // foldedAnalyzer splits already-folded text into lower-case words, without
 // stemming or stop words: a folded brand name must survive intact.
 const foldedAnalyzer = "patrol_folded"
-
-// doc is what the index sees of a listing. Only the mapped fields exist.
-type doc struct {
-	Title       string    `json:"title"`
-	Description string    `json:"description"`
-	Folded      string    `json:"folded"`
-	Seller      string    `json:"seller"`
-	Marketplace string    `json:"marketplace"`
-	Brand       string    `json:"brand"`
-	Status      string    `json:"status"`
-	Price       float64   `json:"price"`
-	Score       float64   `json:"score"`
-	Flagged     bool      `json:"flagged"`
-	Fetched     time.Time `json:"fetched"`
-	FirstSeen   time.Time `json:"first_seen"`
-	Ver         string    `json:"ver"`
-	SortScore   string    `json:"sort_score"`
-	SortPrice   string    `json:"sort_price"`
-	SortFetched string    `json:"sort_fetched"`
-}
 
 // newMapping returns the explicit mapping. Nothing is stored (the store
 // has the text; highlights are built from it), there is no _all field
@@ -150,26 +133,72 @@ func newMapping() (mapping.IndexMapping, error) {
 	return im, nil
 }
 
-// newDoc turns l into what the index keeps of it.
-func (ix *Index) newDoc(l *listing.Listing) doc {
-	return doc{
-		Title:       l.Title,
-		Description: l.Description,
-		Folded:      ix.foldedText(l.Title, l.Description),
-		Seller:      l.Seller,
-		Marketplace: l.Marketplace,
-		Brand:       l.Brand,
-		Status:      string(l.Status),
-		Price:       l.Price,
-		Score:       l.Score,
-		Flagged:     l.Flagged,
-		Fetched:     l.FetchedAt,
-		FirstSeen:   l.FirstSeen,
-		Ver:         Stamp(*l),
-		SortScore:   fixed(l.Score, 12, 4),
-		SortPrice:   fixed(l.Price, 15, 2),
-		SortFetched: l.FetchedAt.UTC().Format(sortTimeLayout),
+// analyzers are the mapping's analyzers, resolved once at Open so that
+// Put can build documents without walking the mapping by reflection.
+type analyzers struct {
+	english, folded, keyword analysis.Analyzer
+}
+
+func newAnalyzers(m mapping.IndexMapping) (analyzers, error) {
+	a := analyzers{
+		english: m.AnalyzerNamed(en.AnalyzerName),
+		folded:  m.AnalyzerNamed(foldedAnalyzer),
+		keyword: m.AnalyzerNamed(keyword.Name),
 	}
+	if a.english == nil || a.folded == nil || a.keyword == nil {
+		return a, fmt.Errorf("index mapping lacks the %s, %s or %s analyzer", en.AnalyzerName, foldedAnalyzer, keyword.Name)
+	}
+	return a, nil
+}
+
+// Indexing options of the document fields; they must agree with
+// newMapping, which the query side reads.
+const (
+	optText    = bleveindex.IndexField | bleveindex.IncludeTermVectors
+	optKeyword = bleveindex.IndexField | bleveindex.DocValues | bleveindex.SkipFreqNorm
+	// Sort keys are read one document at a time for each hit: one small
+	// uncompressed doc value per document beats decompressing a chunk of
+	// a thousand for every hit.
+	optSortKey = optKeyword | bleveindex.SkipDVChunking | bleveindex.SkipDVCompression
+	optNumeric = bleveindex.IndexField
+)
+
+// newDoc builds the Bleve document for l directly, field by field, as
+// newMapping describes it. Empty keyword values are left out, so a listing
+// without a brand does not show up as an empty facet.
+func (ix *Index) newDoc(l *listing.Listing) *document.Document {
+	d := document.NewDocument(string(l.ID))
+	text := func(name, v string, a analysis.Analyzer) {
+		d.AddField(document.NewTextFieldCustom(name, nil, []byte(v), optText, a))
+	}
+	text(fieldTitle, l.Title, ix.an.english)
+	text(fieldDescription, l.Description, ix.an.english)
+	text(fieldFolded, ix.foldedText(l.Title, l.Description), ix.an.folded)
+	kw := func(name, v string, opt bleveindex.FieldIndexingOptions) {
+		if v != "" {
+			d.AddField(document.NewTextFieldCustom(name, nil, []byte(v), opt, ix.an.keyword))
+		}
+	}
+	kw(fieldSeller, l.Seller, optKeyword)
+	kw(fieldMarketplace, l.Marketplace, optKeyword)
+	kw(fieldBrand, l.Brand, optKeyword)
+	kw(fieldStatus, string(l.Status), optKeyword)
+	kw(fieldVer, Stamp(*l), optKeyword)
+	kw(sortScore, fixed(l.Score, 12, 4), optSortKey)
+	kw(sortPrice, fixed(l.Price, 15, 2), optSortKey)
+	kw(sortFetched, l.FetchedAt.UTC().Format(sortTimeLayout), optSortKey)
+	d.AddField(document.NewNumericFieldWithIndexingOptions(fieldPrice, nil, l.Price, optNumeric))
+	d.AddField(document.NewNumericFieldWithIndexingOptions(fieldScore, nil, l.Score, optNumeric))
+	d.AddField(document.NewBooleanFieldWithIndexingOptions(fieldFlagged, nil, l.Flagged, optNumeric))
+	for _, f := range []struct {
+		name string
+		t    time.Time
+	}{{fieldFetched, l.FetchedAt}, {fieldFirstSeen, l.FirstSeen}} {
+		if df, err := document.NewDateTimeFieldWithIndexingOptions(f.name, nil, f.t, time.RFC3339, optNumeric); err == nil {
+			d.AddField(df)
+		}
+	}
+	return d
 }
 
 // sortTimeLayout is a fixed-width, byte-ordered time for sort keys.
