@@ -29,6 +29,8 @@ type queueView struct {
 	refresh time.Duration
 	now     func() time.Time
 
+	buildMu sync.Mutex // one full build at a time
+
 	mu       sync.RWMutex
 	built    time.Time
 	byID     map[listing.ID]int // index into entries
@@ -37,6 +39,11 @@ type queueView struct {
 	building bool
 	// cached holds the last counts until the view changes.
 	cached *flaggedCounts
+	// During a full build, changes are also kept in pending and applied
+	// again to the new view, which may have read the store before them.
+	inBuild bool
+	pending []listing.Listing
+	pendSt  []listing.Verdict
 }
 
 type queueEntry struct {
@@ -66,6 +73,16 @@ func compareEntries(a, b queueEntry) int {
 
 // build reads every listing and replaces the view.
 func (v *queueView) build(ctx context.Context) error {
+	v.buildMu.Lock()
+	defer v.buildMu.Unlock()
+	v.mu.Lock()
+	v.inBuild, v.pending, v.pendSt = true, nil, nil
+	v.mu.Unlock()
+	defer func() {
+		v.mu.Lock()
+		v.inBuild, v.pending, v.pendSt = false, nil, nil
+		v.mu.Unlock()
+	}()
 	var entries []queueEntry
 	err := v.scan.EachListing(ctx, func(l listing.Listing) error {
 		if l.Flagged {
@@ -83,7 +100,12 @@ func (v *queueView) build(ctx context.Context) error {
 	}
 	v.mu.Lock()
 	v.entries, v.byID, v.built, v.dirty, v.cached = entries, byID, v.now(), false, nil
+	pending, pendSt := v.pending, v.pendSt
 	v.mu.Unlock()
+	v.update(pending...)
+	for _, vd := range pendSt {
+		v.setStatus(vd.ListingID, vd.Status)
+	}
 	return nil
 }
 
@@ -94,7 +116,15 @@ func (v *queueView) ensure(ctx context.Context) error {
 	built, building := v.built, v.building
 	v.mu.RUnlock()
 	if built.IsZero() {
-		return v.build(ctx)
+		v.buildMu.Lock()
+		v.mu.RLock()
+		built = v.built
+		v.mu.RUnlock()
+		v.buildMu.Unlock()
+		if built.IsZero() { // nobody built it while we waited
+			return v.build(ctx)
+		}
+		return nil
 	}
 	if v.refresh > 0 && v.now().Sub(built) > v.refresh && !building {
 		v.mu.Lock()
@@ -118,6 +148,9 @@ func (v *queueView) ensure(ctx context.Context) error {
 func (v *queueView) update(ls ...listing.Listing) {
 	v.mu.Lock()
 	defer v.mu.Unlock()
+	if v.inBuild {
+		v.pending = append(v.pending, ls...)
+	}
 	if v.built.IsZero() {
 		return // the first build will read them
 	}
@@ -143,6 +176,9 @@ func (v *queueView) update(ls ...listing.Listing) {
 func (v *queueView) setStatus(id listing.ID, st listing.Status) {
 	v.mu.Lock()
 	defer v.mu.Unlock()
+	if v.inBuild {
+		v.pendSt = append(v.pendSt, listing.Verdict{ListingID: id, Status: st})
+	}
 	if i, ok := v.byID[id]; ok {
 		v.entries[i].Status = st
 		v.cached = nil

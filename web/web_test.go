@@ -939,3 +939,33 @@ func TestQueueViewUpdates(t *testing.T) {
 		t.Errorf("Warm = %v", err)
 	}
 }
+
+// scanFunc is a ListingScanner made of a function.
+type scanFunc func(ctx context.Context, fn func(listing.Listing) error) error
+
+func (f scanFunc) EachListing(ctx context.Context, fn func(listing.Listing) error) error {
+	return f(ctx, fn)
+}
+
+func TestQueueViewChangeDuringBuild(t *testing.T) {
+	old := listing.Listing{ID: "a", Flagged: true, Score: 0.9, Status: listing.StatusNew}
+	var v *queueView
+	v = newQueueView(scanFunc(func(ctx context.Context, fn func(listing.Listing) error) error {
+		// The store is read before these changes commit...
+		fn(old)
+		// ...and they arrive while the build is still running.
+		v.update(listing.Listing{ID: "b", Flagged: true, Score: 0.95, Status: listing.StatusNew})
+		v.setStatus("a", listing.StatusConfirmed)
+		return nil
+	}), time.Minute, time.Now)
+	if err := v.build(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	ids, total := v.query(SearchQuery{Status: "new", Limit: 10})
+	if total != 1 || len(ids) != 1 || ids[0] != "b" {
+		t.Errorf("query(new) after a build with concurrent changes = %v (%d), want [b]", ids, total)
+	}
+	if c := v.counts(); c.Total != 2 || c.ByStatus["confirmed"] != 1 {
+		t.Errorf("counts = %+v", c)
+	}
+}
