@@ -25,6 +25,7 @@ import (
 	"github.com/patrol-dev/patrol/metrics"
 	"github.com/patrol-dev/patrol/store"
 	"github.com/patrol-dev/patrol/sweep"
+	"github.com/patrol-dev/patrol/web"
 )
 
 // globals are the flags every command shares.
@@ -123,6 +124,9 @@ type app struct {
 	insecureCookies bool
 	// metrics, under serve, hears every fetch and rate-limit wait.
 	metrics *metrics.Metrics
+	// ui, under serve, keeps its queue view in step with changes made
+	// outside the UI.
+	ui *web.Server
 }
 
 func (g *globals) open(ctx context.Context, withIndex bool) (*app, error) {

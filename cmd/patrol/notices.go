@@ -288,6 +288,9 @@ func (a *app) reindexListings(ctx context.Context, ids []listing.ID) {
 	if err := a.index.Put(ctx, ls); err != nil {
 		a.log.Warn("index update failed; repaired on next start", "err", err)
 	}
+	if a.ui != nil {
+		a.ui.Updated(ls...)
+	}
 }
 
 func newNoticesMarkCmd(g *globals) *cobra.Command {

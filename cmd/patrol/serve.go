@@ -104,6 +104,13 @@ func (a *app) serve(ctx context.Context, addr string) error {
 	if err != nil {
 		return err
 	}
+	a.ui = ui
+	go func() {
+		// Build the queue view now rather than on the first request.
+		if err := ui.Warm(ctx); err != nil && ctx.Err() == nil {
+			a.log.Warn("warm queue view", "err", err)
+		}
+	}()
 	healthz, readyz := metrics.Health(map[string]metrics.Check{
 		"store": func(ctx context.Context) error { _, err := a.store.CountListings(ctx); return err },
 		"index": func(ctx context.Context) error { _, err := a.index.Count(); return err },
@@ -197,7 +204,12 @@ func (s *server) runSweep(ctx context.Context, marketplaces []string, reason str
 	if err != nil {
 		return err
 	}
-	opts.Observe = func(l listing.Listing, outcome string) { s.metrics.ObserveListing(l, outcome) }
+	opts.Observe = func(l listing.Listing, outcome string) {
+		s.metrics.ObserveListing(l, outcome)
+		if a.ui != nil {
+			a.ui.Updated(l)
+		}
+	}
 	a.log.Info("sweep starting", "marketplaces", strings.Join(marketplaces, ","), "reason", reason)
 	sw, runErr := sweep.New(opts).Run(ctx)
 	if sw.ID != "" {
@@ -217,6 +229,9 @@ func (s *server) runSweep(ctx context.Context, marketplaces []string, reason str
 		if err != nil {
 			a.log.Error("collect new suspects", "err", err)
 		} else {
+			if a.ui != nil {
+				a.ui.Updated(all...) // the end-of-sweep re-judgement included
+			}
 			s.notifier.SweepFinished(context.WithoutCancel(ctx), sw, alert.NewSuspects(sw, all))
 		}
 	}
