@@ -195,8 +195,8 @@ func (ix *Index) Search(ctx context.Context, q Query) (Result, error) {
 	return out, nil
 }
 
-// buildQuery turns q into a Bleve query: the expanded text query as the
-// scored part, the filters as a non-scoring filter clause.
+// buildQuery turns q into a Bleve query: the expanded text query and
+// the filters, all required.
 func (ix *Index) buildQuery(q Query) (query.Query, error) {
 	var text query.Query
 	if strings.TrimSpace(q.Text) == "" {
@@ -255,14 +255,17 @@ func (ix *Index) buildQuery(q Query) (query.Query, error) {
 	if len(filters) == 0 {
 		return text, nil
 	}
-	b := bleve.NewBooleanQuery()
-	b.AddMust(text)
-	if len(filters) == 1 {
-		b.Filter = filters[0]
-	} else {
-		b.Filter = bleve.NewConjunctionQuery(filters...)
+	// A conjunction leapfrogs over the rarest clause; a Boolean filter
+	// clause would be checked against every document the text matches,
+	// all of them when there is no text. Filters add the same score to
+	// every hit, so relevance order is unchanged.
+	if _, all := text.(*query.MatchAllQuery); !all {
+		filters = append([]query.Query{text}, filters...)
 	}
-	return b, nil
+	if len(filters) == 1 {
+		return filters[0], nil
+	}
+	return bleve.NewConjunctionQuery(filters...), nil
 }
 
 // expand rewrites a parsed query string in place so that text without a
