@@ -14,6 +14,7 @@
 package fold
 
 import (
+	"slices"
 	"unicode"
 	"unicode/utf8"
 
@@ -56,18 +57,22 @@ type Token struct {
 // does not allocate once the buffers have grown. The zero value is ready to
 // use; a Folder is not safe for concurrent use.
 type Folder struct {
-	src    string
-	plain  []byte
-	folded []byte
-	toks   []Token
+	src     string
+	plain   []byte
+	leeted  []byte // the leetspeak fold, when some word needed one
+	folded  []byte // plain or leeted
+	toks    []Token
+	singles int // tokens of one source rune, candidates for collapse
 
-	// The token being built.
-	in       bool
-	cur      Token
-	runes    int  // word runes in the current token
-	unmapped bool // a non-Latin letter kept as is
-	foreign  bool // the folded text holds a non-ASCII byte
-	noHomo   bool // homoglyph mapping disabled (re-folding a foreign word)
+	// The token being built, field by field: writing a byte of flags
+	// into a Token and then copying it whole stalls the CPU.
+	in                          bool
+	curStart, curSrc, curSrcEnd int
+	curFlags                    Flags
+	runes                       int  // word runes in the current token
+	unmapped                    bool // a non-Latin letter kept as is
+	foreign                     bool // the folded text holds a non-ASCII byte
+	noHomo                      bool // homoglyph mapping disabled (re-folding a foreign word)
 }
 
 // Fold returns s folded: NFKC/NFKD compatibility forms, case folding,
@@ -142,12 +147,18 @@ func (f *Folder) AppendWords(dst []byte, leet bool) []byte {
 func (f *Folder) Fold(s string) {
 	f.src = s
 	f.plain = f.plain[:0]
+	if cap(f.plain) < len(s) {
+		f.plain = make([]byte, 0, len(s)+len(s)/2)
+	}
 	f.toks = f.toks[:0]
 	f.in = false
 	f.foreign = false
+	f.singles = 0
 	f.scan(s, 0)
 	f.closeToken(len(s))
-	f.collapse()
+	if f.singles >= 3 {
+		f.collapse()
+	}
 	f.leet()
 }
 
@@ -180,27 +191,49 @@ var leetMap = [128]byte{
 func (f *Folder) scan(s string, off int) {
 	for i := 0; i < len(s); {
 		c := s[i]
-		if asciiClass[c&0x7f] == cLetter && c < utf8.RuneSelf {
-			// Fast path: a run of ASCII letters and digits.
-			f.open(off + i)
-			j := i
-			for j < len(s) && s[j] < utf8.RuneSelf {
-				k := asciiClass[s[j]]
-				if k == cLetter {
-					f.plain = append(f.plain, s[j]|0x20)
-				} else if k == cDigit {
-					f.plain = append(f.plain, s[j])
-				} else {
-					break
-				}
-				j++
-			}
-			f.runes += j - i
-			f.cur.SrcEnd = off + j
-			i = j
-			continue
-		}
 		if c < utf8.RuneSelf {
+			switch asciiClass[c] {
+			case cLetter:
+				// Fast path: a run of ASCII letters and digits.
+				f.open(off + i)
+				j := i
+				var seen Flags
+				p := f.plain
+				if cap(p)-len(p) < len(s)-i {
+					p = slices.Grow(p, len(s)-i)
+				}
+				n := len(p)
+				p = p[:n+len(s)-i]
+				for j < len(s) {
+					c := s[j]
+					if c >= utf8.RuneSelf {
+						break
+					}
+					k := asciiClass[c]
+					if k == cLetter {
+						c |= 0x20
+					} else if k == cDigit {
+						seen = maybeLeet
+					} else {
+						break
+					}
+					p[n] = c
+					n++
+					j++
+				}
+				f.plain = p[:n]
+				f.curFlags |= letter | seen
+				f.runes += j - i
+				f.curSrcEnd = off + j
+				i = j
+				continue
+			case cSep:
+				if f.in {
+					f.closeToken(off + i)
+				}
+				i++
+				continue
+			}
 			f.ascii(c, s, i+1, off+i, off+i+1)
 			i++
 			continue
@@ -219,10 +252,12 @@ func (f *Folder) ascii(c byte, s string, next, src, srcEnd int) {
 	case cLetter:
 		f.open(src)
 		f.plain = append(f.plain, c|0x20)
+		f.curFlags |= letter
 		f.runes++
 	case cDigit:
 		f.open(src)
 		f.plain = append(f.plain, c)
+		f.curFlags |= maybeLeet
 		f.runes++
 	case cSym:
 		if !wordAhead(s, next) || ((c == '!' || c == '|') && !f.in) {
@@ -231,12 +266,13 @@ func (f *Folder) ascii(c byte, s string, next, src, srcEnd int) {
 		}
 		f.open(src)
 		f.plain = append(f.plain, c)
+		f.curFlags |= maybeLeet
 		f.runes++
 	default:
 		f.closeToken(src)
 		return
 	}
-	f.cur.SrcEnd = srcEnd
+	f.curSrcEnd = srcEnd
 }
 
 // wordAhead reports whether s[i:] starts with a letter or digit.
@@ -262,13 +298,13 @@ func (f *Folder) nonASCII(r rune, s string, i, size, off int) {
 		c := byte(r - 0xFEE0)
 		if k := asciiClass[c]; k == cLetter || k == cDigit {
 			f.open(src)
-			f.cur.Flags |= Compat
+			f.curFlags |= Compat
 		}
 		f.ascii(c, s, i+size, src, srcEnd)
 		return
 	case unicode.Is(unicode.Cf, r): // zero-width and other invisible characters
 		if f.in {
-			f.cur.Flags |= Separated
+			f.curFlags |= Separated
 		}
 		return
 	case r == '™' || r == '℠' || r == '®' || r == '©':
@@ -288,14 +324,14 @@ func (f *Folder) nonASCII(r rune, s string, i, size, off int) {
 		switch {
 		case unicode.In(dr, unicode.Mn, unicode.Me):
 			if f.in {
-				f.cur.Flags |= Diacritic
+				f.curFlags |= Diacritic
 			}
 		case dr < utf8.RuneSelf:
 			k := asciiClass[dr]
 			if k == cLetter || k == cDigit {
 				f.open(src)
 				if !canonical {
-					f.cur.Flags |= Compat
+					f.curFlags |= Compat
 				}
 				f.ascii(byte(dr), "", 0, src, srcEnd)
 			} else {
@@ -313,30 +349,48 @@ func (f *Folder) base(r rune, src, srcEnd int) {
 		if latin, homo := lookalike(r); latin != "" {
 			f.open(src)
 			if homo {
-				f.cur.Flags |= Homoglyph
+				f.curFlags |= Homoglyph
 			} else {
-				f.cur.Flags |= Diacritic
+				f.curFlags |= Diacritic
 			}
 			f.plain = append(f.plain, latin...)
+			f.curFlags |= letter
 			f.runes++
-			f.cur.SrcEnd = srcEnd
+			f.curSrcEnd = srcEnd
 			return
 		}
 	}
 	switch {
 	case unicode.IsLetter(r) || unicode.IsDigit(r):
 		f.open(src)
-		f.plain = utf8.AppendRune(f.plain, unicode.ToLower(r))
+		lr := unicode.ToLower(r)
+		if lr < utf8.RuneSelf {
+			f.mark(byte(lr))
+		} else {
+			f.curFlags |= letter
+		}
+		f.plain = utf8.AppendRune(f.plain, lr)
 		f.foreign = true
 		f.runes++
 		f.unmapped = f.unmapped || unicode.IsLetter(r)
-		f.cur.SrcEnd = srcEnd
+		f.curSrcEnd = srcEnd
 	case unicode.In(r, unicode.Mn, unicode.Me):
 		if f.in {
-			f.cur.Flags |= Diacritic
+			f.curFlags |= Diacritic
 		}
 	default:
 		f.closeToken(src)
+	}
+}
+
+// mark records in the current token's internal flags what the ASCII byte
+// c appended to it may need: the letter check and the leetspeak fold.
+func (f *Folder) mark(c byte) {
+	switch {
+	case c >= 'a' && c <= 'z':
+		f.curFlags |= letter
+	case leetMap[c] != 0 || c >= '0' && c <= '9':
+		f.curFlags |= maybeLeet
 	}
 }
 
@@ -345,7 +399,7 @@ func (f *Folder) open(src int) {
 		return
 	}
 	f.in = true
-	f.cur = Token{Start: len(f.plain), Src: src, SrcEnd: src}
+	f.curStart, f.curSrc, f.curSrcEnd, f.curFlags = len(f.plain), src, src, 0
 	f.runes = 0
 	f.unmapped = false
 }
@@ -356,31 +410,29 @@ func (f *Folder) closeToken(_ int) {
 		return
 	}
 	f.in = false
-	t := f.cur
-	if t.Flags&Homoglyph != 0 && f.unmapped && !f.noHomo {
+	if f.curFlags&Homoglyph != 0 && f.unmapped && !f.noHomo {
 		// A word of another script that merely contains letters shaped
 		// like Latin ones (кроссовки) is that script's word, not a
 		// disguise: fold it again without the look-alike table.
-		f.plain = f.plain[:t.Start]
+		start, src, srcEnd, flags := f.curStart, f.curSrc, f.curSrcEnd, f.curFlags
+		f.plain = f.plain[:start]
 		f.noHomo = true
-		f.scan(f.src[t.Src:t.SrcEnd], t.Src)
+		f.scan(f.src[src:srcEnd], src)
 		f.noHomo = false
 		if f.in {
 			f.in = false
-			t = f.cur
+		} else {
+			f.curStart, f.curSrc, f.curSrcEnd, f.curFlags = start, src, srcEnd, flags
 		}
 	}
+	// The token is written field by field from here: a Token built
+	// on the stack with narrower writes and then copied whole stalls
+	// the CPU's store forwarding.
+	start, flags := f.curStart, f.curFlags
 	// Symbols only stand for letters next to letters: "$50" is 50.
-	word := f.plain[t.Start:]
-	letters := false
-	for _, c := range word {
-		if c >= 'a' && c <= 'z' || c >= utf8.RuneSelf {
-			letters = true
-			break
-		}
-	}
-	if !letters {
-		n := t.Start
+	if flags&letter == 0 {
+		word := f.plain[start:]
+		n := start
 		for _, c := range word {
 			if c >= utf8.RuneSelf || asciiClass[c] != cSym {
 				f.plain[n] = c
@@ -389,19 +441,36 @@ func (f *Folder) closeToken(_ int) {
 		}
 		f.plain = f.plain[:n]
 	}
-	t.End = len(f.plain)
-	if t.End == t.Start {
+	end := len(f.plain)
+	if end == start {
 		return
 	}
 	if f.runes == 1 {
-		t.Flags |= single
+		flags |= single
+		f.singles++
 	}
-	f.toks = append(f.toks, t)
+	n := len(f.toks)
+	if n == cap(f.toks) {
+		f.toks = slices.Grow(f.toks, 1)
+	}
+	f.toks = f.toks[:n+1]
+	t := &f.toks[n]
+	t.Start, t.End, t.Src, t.SrcEnd, t.Flags = start, end, f.curSrc, f.curSrcEnd, flags
 }
 
-// single marks a token of one source rune while folding; collapse removes
-// it.
-const single Flags = 1 << 7
+// Internal flags, set while folding and cleared by leet before a caller
+// sees the tokens.
+const (
+	// single marks a token of one source rune, for collapse.
+	single Flags = 1 << 7
+	// maybeLeet marks a token holding an ASCII digit or a symbol that
+	// may stand for a letter: only such words need leetWord.
+	maybeLeet Flags = 1 << 6
+	// letter marks a token holding a letter (ASCII or not).
+	letter Flags = 1 << 5
+
+	internal = single | maybeLeet | letter
+)
 
 // collapse joins runs of three or more one-letter words spread by the same
 // separator ("N.I.K.E", "N I K E", "N-i-k-e").
@@ -432,7 +501,6 @@ func (f *Folder) collapse() {
 		} else {
 			j = i + 1
 		}
-		t.Flags &^= single
 		out = append(out, t)
 		i = j
 	}
@@ -454,14 +522,24 @@ func sameGap(src string, toks []Token, i, j int) bool {
 // between letters (n1ke, lum0ra, l@mora), or a single one leads three or
 // more letters (1umora, $ony), they are mapped to the letters they stand
 // for. Model numbers and sizes (x100, iphone13, 4k, 128gb) stay as they are.
+//
+// It also clears the internal flags. When no word needs the leetspeak fold,
+// Folded shares Plain's bytes instead of copying them.
 func (f *Folder) leet() {
-	f.folded = append(f.folded[:0], f.plain...)
+	f.folded = f.plain
+	copied := false
 	for k := range f.toks {
 		t := &f.toks[k]
-		w := f.folded[t.Start:t.End]
-		if !leetWord(w) {
+		fl := t.Flags
+		t.Flags = fl &^ internal
+		if fl&maybeLeet == 0 || !leetWord(f.plain[t.Start:t.End]) {
 			continue
 		}
+		if !copied {
+			f.leeted = append(f.leeted[:0], f.plain...)
+			f.folded, copied = f.leeted, true
+		}
+		w := f.folded[t.Start:t.End]
 		for i, c := range w {
 			if c < utf8.RuneSelf {
 				if l := leetMap[c]; l != 0 {

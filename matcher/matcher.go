@@ -90,6 +90,8 @@ var ErrNoBrands = errors.New("no brands")
 type Matcher struct {
 	w       Weights
 	brands  []brand
+	terms   termAutomaton // every brand's terms
+	typoMay typoFilter
 	phrases phraseTable
 	accFor  map[string]bool
 	neg     map[string]bool
@@ -97,10 +99,8 @@ type Matcher struct {
 	compare ImageComparer
 	nprod   int
 	pool    sync.Pool
-	// prodWords indexes the words of product names; prodMay filters
-	// words before the lookup (see phraseTable.may).
-	prodWords map[string][]prodBit
-	prodMay   [256]uint64
+	// words indexes the phrases' first words and the products' words.
+	words wordIndex
 }
 
 // brand is a Brand compiled for matching.
@@ -110,6 +110,9 @@ type brand struct {
 	terms            []term
 	products         []product
 	authorized       []string // folded names
+	// authorizedKeys are the folded names' words concatenated, for
+	// mayBeAuthorized.
+	authorizedKeys []string
 }
 
 // term is one brand term compiled: the forms it is searched in.
@@ -149,7 +152,7 @@ func New(opts Options) (*Matcher, error) {
 		m.compare = compareHashes
 	}
 	m.phrases.first = map[string][]int32{}
-	m.prodWords = map[string][]prodBit{}
+	prodWords := map[string][]prodBit{}
 	for _, p := range builtinSuspicious {
 		m.phrases.add(p, -1, false)
 	}
@@ -157,7 +160,7 @@ func New(opts Options) (*Matcher, error) {
 		m.phrases.add(p, -1, true)
 	}
 	for bi, b := range opts.Brands {
-		cb, err := m.compile(b)
+		cb, err := m.compile(b, prodWords)
 		if err != nil {
 			return nil, fmt.Errorf("brand %q: %w", b.Name, err)
 		}
@@ -168,6 +171,13 @@ func New(opts Options) (*Matcher, error) {
 			m.phrases.add(p, bi, true)
 		}
 		m.brands = append(m.brands, cb)
+	}
+	m.terms = newTermAutomaton(m.brands)
+	m.words = newWordIndex(m.phrases.first, prodWords)
+	for bi := range m.brands {
+		for ti := range m.brands[bi].terms {
+			m.typoMay.add(&m.brands[bi].terms[ti])
+		}
 	}
 	m.pool.New = func() any { return m.newScratch() }
 	return m, nil
@@ -181,7 +191,7 @@ func set(words []string) map[string]bool {
 	return s
 }
 
-func (m *Matcher) compile(b Brand) (brand, error) {
+func (m *Matcher) compile(b Brand, prodWords map[string][]prodBit) (brand, error) {
 	if strings.TrimSpace(b.Name) == "" {
 		return brand{}, errors.New("empty name")
 	}
@@ -248,14 +258,14 @@ func (m *Matcher) compile(b Brand) (brand, error) {
 			cp.words = cp.words[:32]
 		}
 		for wi, w := range cp.words {
-			m.prodWords[string(w)] = append(m.prodWords[string(w)], prodBit{product: cp.index, bit: 1 << wi})
-			m.prodMay[w[0]] |= mayBit(w)
+			prodWords[string(w)] = append(prodWords[string(w)], prodBit{product: cp.index, bit: 1 << wi})
 		}
 		cb.products = append(cb.products, cp)
 	}
 	for _, s := range b.AuthorizedSellers {
 		if n := fold.FoldKeepDigits(s); n != "" {
 			cb.authorized = append(cb.authorized, n)
+			cb.authorizedKeys = append(cb.authorizedKeys, strings.ReplaceAll(n, " ", ""))
 		}
 	}
 	return cb, nil

@@ -22,13 +22,7 @@ type phraseTable struct {
 	list  []phrase
 	first map[string][]int32
 	subs  []int32
-	// may[c] has bit min(n,63) set when some phrase starts with a word
-	// of n bytes beginning with c: a filter that spares most words the
-	// map lookup.
-	may [256]uint64
 }
-
-func mayBit(w []byte) uint64 { return 1 << min(len(w), 63) }
 
 func (t *phraseTable) add(text string, brand int, negative bool) {
 	var f fold.Folder
@@ -58,7 +52,6 @@ func (t *phraseTable) add(text string, brand int, negative bool) {
 	} else {
 		k := string(p.words[0])
 		t.first[k] = append(t.first[k], idx)
-		t.may[k[0]] |= mayBit(p.words[0])
 	}
 	t.list = append(t.list, p)
 }
@@ -94,22 +87,26 @@ type phraseHit struct {
 	negated bool
 }
 
-// findPhrases records the phrases in the folded text held by f.
-func (m *Matcher) findPhrases(sc *scratch, field int8) {
+// findWords records the phrases in the folded text held by sc.f and, when
+// products is true, which words of each product's name it holds, with one
+// lookup of each word in the word index.
+func (m *Matcher) findWords(sc *scratch, field int8, products bool) {
 	f := &sc.f
 	toks := f.Tokens()
 	buf := f.Folded()
 	for k, tk := range toks {
 		w := buf[tk.Start:tk.End]
-		if m.phrases.may[w[0]]&mayBit(w) == 0 {
+		slot := m.words.lookup(w)
+		if slot == nil {
 			continue
 		}
-		cands, ok := m.phrases.first[string(w)]
-		if !ok {
-			continue
+		if products {
+			for _, pb := range slot.prods {
+				sc.prod[pb.product] |= pb.bit
+			}
 		}
 	cand:
-		for _, pi := range cands {
+		for _, pi := range slot.phrases {
 			p := &m.phrases.list[pi]
 			if k+len(p.words) > len(toks) {
 				continue

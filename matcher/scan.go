@@ -73,19 +73,25 @@ func (h *brandHits) inPlay() bool { return h.exact.fam != famNone || h.disguised
 // path allocates nothing.
 type scratch struct {
 	f      fold.Folder
-	skel   []byte
+	occ    []termOcc // brand terms found in the field being scanned
 	hits   []brandHits
 	phr    []phraseHit
 	prod   []uint32 // per product: bit set of its words found in the title
 	seller []byte
-	images bool // some brand's reference photo matched
+	detail []byte // a signal's detail being written
+	images bool   // some brand's reference photo matched
 	// sellerFolded: seller holds the folded seller name.
 	sellerFolded bool
+	// sellerKey holds the seller's letters and digits, lower-cased, when
+	// sellerKeyed is 1; 2 means the name needs folding (see
+	// mayBeAuthorized); 0, not looked at yet.
+	sellerKey   []byte
+	sellerKeyed int8
 }
 
 func (m *Matcher) newScratch() *scratch {
 	return &scratch{
-		skel: make([]byte, 0, 256),
+		occ:  make([]termOcc, 0, 16),
 		hits: make([]brandHits, len(m.brands)),
 		phr:  make([]phraseHit, 0, 8),
 		prod: make([]uint32, m.nprod),
@@ -98,21 +104,25 @@ func (sc *scratch) reset() {
 	sc.phr = sc.phr[:0]
 	sc.images = false
 	sc.sellerFolded = false
+	sc.sellerKeyed = 0
 }
 
-// scanText folds one field of a listing and records what it shows.
-func (m *Matcher) scanText(sc *scratch, text string, field int8) {
+// scanText folds one field of a listing and records what it shows. When
+// the field is the last one scanned and no brand is in play after it, the
+// phrases do not matter: nothing will be judged.
+func (m *Matcher) scanText(sc *scratch, text string, field int8, last bool) {
 	if text == "" {
 		return
 	}
 	sc.f.Fold(text)
-	sc.skel = skeleton(sc.skel[:0], sc.f.Folded())
 	m.findTerms(sc, field)
 	m.findTypos(sc, field)
-	m.findPhrases(sc, field)
-	if field == 0 {
-		m.findProducts(sc)
+	if last && !sc.anyInPlay() {
+		return
 	}
+	// The price is only judged against a product named in the title,
+	// and only when some brand is in play.
+	m.findWords(sc, field, field == 0 && sc.anyInPlay())
 }
 
 // anyInPlay reports whether some brand has text or image evidence so far.
@@ -128,40 +138,35 @@ func (sc *scratch) anyInPlay() bool {
 	return false
 }
 
-// findTerms finds every brand term in the folded text, exact or disguised.
+// findTerms finds every brand term in the folded text, exact or disguised,
+// with one pass of the term automaton over it.
 func (m *Matcher) findTerms(sc *scratch, field int8) {
 	toks := sc.f.Tokens()
-	for bi := range m.brands {
-		b := &m.brands[bi]
-		hb := &sc.hits[bi]
-		for ti := range b.terms {
-			t := &b.terms[ti]
-			for from := 0; from+len(t.key) <= len(sc.skel); {
-				j := bytes.Index(sc.skel[from:], t.key)
-				if j < 0 {
-					break
-				}
-				p := from + j
-				from = p + 1
-				i0, i1 := tokenAt(toks, p), tokenAt(toks, p+len(t.key)-1)
-				fam := m.classify(sc, t, p, i0, i1)
-				if fam == famNone {
-					continue
-				}
-				h := termHit{fam: fam, term: int16(ti), field: field, src: [2]int{toks[i0].Src, toks[i1].SrcEnd}}
-				if fam == famExact {
-					if hb.exact.fam == famNone {
-						hb.exact = h
-					}
-				} else if fam > hb.disguised.fam {
-					hb.disguised = h
-				}
-				if i0 > 0 && p == toks[i0].Start && hb.accessory.fam == famNone {
-					pt := toks[i0-1]
-					if m.accFor[string(sc.f.Folded()[pt.Start:pt.End])] {
-						hb.accessory = termHit{fam: famExact, field: field, src: [2]int{pt.Src, toks[i1].SrcEnd}}
-					}
-				}
+	sc.occ = m.terms.find(sc.f.Folded(), sc.occ)
+	for _, o := range sc.occ {
+		ref := &m.terms.out[o.ref]
+		b := &m.brands[ref.brand]
+		hb := &sc.hits[ref.brand]
+		ti := int(ref.term)
+		t := &b.terms[ti]
+		p := int(o.p)
+		i0, i1 := tokenAt(toks, p), tokenAt(toks, p+len(t.key)-1)
+		fam := m.classify(sc, t, p, i0, i1)
+		if fam == famNone {
+			continue
+		}
+		h := termHit{fam: fam, term: int16(ti), field: field, src: [2]int{toks[i0].Src, toks[i1].SrcEnd}}
+		if fam == famExact {
+			if hb.exact.fam == famNone {
+				hb.exact = h
+			}
+		} else if fam > hb.disguised.fam {
+			hb.disguised = h
+		}
+		if i0 > 0 && p == toks[i0].Start && hb.accessory.fam == famNone {
+			pt := toks[i0-1]
+			if m.accFor[string(sc.f.Folded()[pt.Start:pt.End])] {
+				hb.accessory = termHit{fam: famExact, field: field, src: [2]int{pt.Src, toks[i1].SrcEnd}}
 			}
 		}
 	}
@@ -253,7 +258,7 @@ func (m *Matcher) findTypos(sc *scratch, field int8) {
 tokens:
 	for _, tk := range toks {
 		w := buf[tk.Start:tk.End]
-		if len(w) < 4 || len(w) > 32 || !isWord(w) {
+		if n := len(w); n < 4 || n > 32 || m.typoMay.lens(w[0], w[n-1])&(1<<n) == 0 || !isWord(w) {
 			continue
 		}
 		var mask uint32
@@ -296,6 +301,38 @@ tokens:
 	}
 }
 
+// typoFilter spares findTypos the comparison of a word with every term
+// when no term can be within reach: one edit (or a swap of neighbours) of
+// a term of five or more bytes keeps its first or its last byte and changes
+// its length by at most one, so a word is compared only when its length
+// falls in the band of a term that shares its first or last byte. Terms
+// that allow two edits match on the length band alone.
+type typoFilter struct {
+	first, last [256]uint64 // bit n: a word of n bytes may be a typo
+	any         uint64
+}
+
+func (f *typoFilter) add(t *term) {
+	var band uint64
+	for n := len(t.folded) - t.typo; n <= len(t.folded)+t.typo; n++ {
+		if n >= 0 && n < 64 {
+			band |= 1 << n
+		}
+	}
+	switch t.typo {
+	case 0:
+	case 1:
+		f.first[t.folded[0]] |= band
+		f.last[t.folded[len(t.folded)-1]] |= band
+	default:
+		f.any |= band
+	}
+}
+
+// lens returns the word lengths that may be typos for a word starting
+// with c0 and ending with c1.
+func (f *typoFilter) lens(c0, c1 byte) uint64 { return f.first[c0] | f.last[c1] | f.any }
+
 // isTerm reports whether w is exactly some brand's term: then it is that
 // brand, not a typo of another.
 func (m *Matcher) isTerm(w []byte) bool {
@@ -307,24 +344,6 @@ func (m *Matcher) isTerm(w []byte) bool {
 		}
 	}
 	return false
-}
-
-// findProducts records which words of each product's name the title holds,
-// when some brand is in play: the price is only judged then.
-func (m *Matcher) findProducts(sc *scratch) {
-	if !sc.anyInPlay() {
-		return
-	}
-	buf := sc.f.Folded()
-	for _, tk := range sc.f.Tokens() {
-		w := buf[tk.Start:tk.End]
-		if m.prodMay[w[0]]&mayBit(w) == 0 {
-			continue
-		}
-		for _, pb := range m.prodWords[string(w)] {
-			sc.prod[pb.product] |= pb.bit
-		}
-	}
 }
 
 // prodBit is one word of one product's name.

@@ -1,9 +1,9 @@
 package matcher
 
 import (
-	"fmt"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/patrol-dev/patrol/listing"
 )
@@ -66,13 +66,17 @@ func (m *Matcher) Score(l *listing.Listing, h History) {
 	sc := m.pool.Get().(*scratch)
 	defer m.pool.Put(sc)
 	sc.reset()
-	imgs := make([]imageHit, len(m.brands))
+	var local [8]imageHit // most configurations protect a few brands
+	imgs := local[:]
+	if len(m.brands) > len(local) {
+		imgs = make([]imageHit, len(m.brands))
+	}
 	for bi := range m.brands {
 		imgs[bi] = m.matchImages(&m.brands[bi], l.Images)
 		sc.images = sc.images || imgs[bi].ok
 	}
-	m.scanText(sc, l.Title, 0)
-	m.scanText(sc, l.Description, 1)
+	m.scanText(sc, l.Title, 0, l.Description == "")
+	m.scanText(sc, l.Description, 1, true)
 	any := false
 	for bi := range m.brands {
 		any = any || imgs[bi].ok || sc.hits[bi].inPlay()
@@ -98,11 +102,11 @@ func (m *Matcher) Score(l *listing.Listing, h History) {
 			}
 		}
 	}
-	best, bestScore, bestEv := -1, -1.0, -1.0
+	best, bestScore, bestEv, bestN := -1, -1.0, -1.0, 0
 	for bi := range m.brands {
-		s, ev, ok := m.evaluate(sc, bi, &facts, imgs[bi], nil)
+		s, ev, n, ok := m.evaluate(sc, bi, &facts, imgs[bi], nil)
 		if ok && (s > bestScore || s == bestScore && ev > bestEv) {
-			best, bestScore, bestEv = bi, s, ev
+			best, bestScore, bestEv, bestN = bi, s, ev, n
 		}
 	}
 	if best < 0 {
@@ -110,7 +114,8 @@ func (m *Matcher) Score(l *listing.Listing, h History) {
 	}
 	b := &m.brands[best]
 	l.Brand = b.Name
-	l.Score, _, _ = m.evaluate(sc, best, &facts, imgs[best], &l.Signals)
+	l.Signals = make([]listing.Signal, 0, bestN)
+	l.Score, _, _, _ = m.evaluate(sc, best, &facts, imgs[best], &l.Signals)
 	l.Flagged = l.Score >= b.threshold
 }
 
@@ -122,11 +127,11 @@ func (m *Matcher) Triage(title string, price float64, currency, seller string) V
 	sc := m.pool.Get().(*scratch)
 	defer m.pool.Put(sc)
 	sc.reset()
-	m.scanText(sc, title, 0)
+	m.scanText(sc, title, 0, true)
 	facts := listingFacts{title: title, price: price, currency: currency, seller: seller}
 	best, bestScore, bestEv := -1, -1.0, -1.0
 	for bi := range m.brands {
-		s, ev, ok := m.evaluate(sc, bi, &facts, imageHit{}, nil)
+		s, ev, _, ok := m.evaluate(sc, bi, &facts, imageHit{}, nil)
 		if ok && (s > bestScore || s == bestScore && ev > bestEv) {
 			best, bestScore, bestEv = bi, s, ev
 		}
@@ -163,50 +168,51 @@ func (m *Matcher) matchImages(b *brand, imgs []listing.Image) imageHit {
 }
 
 // evaluate scores brand bi for the listing. It reports the score, the
-// strength of the brand evidence (to break ties between brands) and
-// whether the brand is in play at all. When out is non-nil the signals are
-// appended to it, with details; otherwise nothing is allocated.
-func (m *Matcher) evaluate(sc *scratch, bi int, f *listingFacts, img imageHit, out *[]listing.Signal) (score, evidence float64, ok bool) {
+// strength of the brand evidence (to break ties between brands), the
+// number of signals and whether the brand is in play at all. When out is
+// non-nil the signals are appended to it, with details; otherwise nothing
+// is allocated.
+func (m *Matcher) evaluate(sc *scratch, bi int, f *listingFacts, img imageHit, out *[]listing.Signal) (score, evidence float64, n int, ok bool) {
 	b := &m.brands[bi]
 	hb := &sc.hits[bi]
 	if !hb.inPlay() && !img.ok {
-		return 0, 0, false
+		return 0, 0, 0, false
 	}
-	var e scoreAcc
-	e.out = out
+	e := scoreAcc{out: out, buf: &sc.detail}
+	if out != nil {
+		e.first = len(*out)
+		defer e.finish()
+	}
 	if f.seller != "" && len(b.authorized) > 0 && m.authorized(sc, b, f.seller) {
-		e.add(SignalAuthorizedSeller, -1, func() string {
-			return fmt.Sprintf("seller %q is an authorized seller of %s", f.seller, b.Name)
-		})
-		return 0, 1, true
+		if e.add(SignalAuthorizedSeller, -1) {
+			e.s("seller ").q(f.seller).s(" is an authorized seller of ").s(b.Name).done()
+		}
+		return 0, 1, e.n, true
 	}
-	if hb.exact.fam != famNone {
-		th := hb.exact
-		e.add(SignalBrandTerm, m.w.BrandTerm, func() string {
-			return fmt.Sprintf("%q in the %s", f.quote(th.field, th.src), fieldName(th.field))
-		})
+	if th := hb.exact; th.fam != famNone {
+		if e.add(SignalBrandTerm, m.w.BrandTerm) {
+			e.q(f.quote(th.field, th.src)).s(" in the ").s(fieldName(th.field)).done()
+		}
 	}
 	if d := hb.disguised; d.fam != famNone {
-		w := m.familyWeight(d.fam)
-		e.add(SignalBrandDisguised, w, func() string {
-			t := b.terms[d.term].raw
-			s := fmt.Sprintf("%s: %q in the %s reads as %q", familyNames[d.fam], f.quote(d.field, d.src), fieldName(d.field), t)
+		if e.add(SignalBrandDisguised, m.familyWeight(d.fam)) {
+			e.s(familyNames[d.fam]).s(": ").q(f.quote(d.field, d.src)).s(" in the ").s(fieldName(d.field)).s(" reads as ").q(b.terms[d.term].raw)
 			if d.op != "" {
-				s += " (" + d.op + ")"
+				e.s(" (").s(d.op).s(")")
 			}
-			return s
-		})
+			e.done()
+		}
 	}
 	evidence = e.pos
 	typoOnly := hb.exact.fam == famNone && hb.disguised.fam == famTypo
 	if img.ok {
-		e.add(SignalImageMatch, m.w.ImageMatch, func() string {
-			s := fmt.Sprintf("photo %d matches reference %q at distance %d (%s)", img.img+1, b.RefImages[img.ref].Name, img.dist, img.method)
+		if e.add(SignalImageMatch, m.w.ImageMatch) {
+			e.s("photo ").d(img.img + 1).s(" matches reference ").q(b.RefImages[img.ref].Name).s(" at distance ").d(img.dist).s(" (").s(img.method).s(")")
 			if img.method == "mirror" {
-				s += ", mirrored"
+				e.s(", mirrored")
 			}
-			return s
-		})
+			e.done()
+		}
 		evidence = max(evidence, m.w.ImageMatch)
 	}
 	ns := 0
@@ -227,9 +233,9 @@ func (m *Matcher) evaluate(sc *scratch, bi int, f *listingFacts, img imageHit, o
 			continue
 		}
 		ns++
-		e.add(SignalSuspiciousTerm, m.w.SuspiciousTerm, func() string {
-			return fmt.Sprintf("%q in the %s", p.text, fieldName(ph.field))
-		})
+		if e.add(SignalSuspiciousTerm, m.w.SuspiciousTerm) {
+			e.q(p.text).s(" in the ").s(fieldName(ph.field)).done()
+		}
 	}
 	if pr, ok := m.product(sc, b, f.currency, typoOnly); ok && f.price > 0 {
 		floor := b.ratio * pr.MSRP
@@ -238,55 +244,75 @@ func (m *Matcher) evaluate(sc *scratch, bi int, f *listingFacts, img imageHit, o
 			if f.price < floor/2 {
 				w = m.w.PriceFarBelowMSRP
 			}
-			e.add(SignalPriceBelowMSRP, w, func() string {
-				return fmt.Sprintf("price %s %s is %.0f%% of the MSRP %s %s of %s (floor %.0f%%)",
-					money(f.price), pr.Currency, 100*f.price/pr.MSRP, money(pr.MSRP), pr.Currency, pr.Name, 100*b.ratio)
-			})
+			if e.add(SignalPriceBelowMSRP, w) {
+				e.s("price ").m(f.price).s(" ").s(pr.Currency).s(" is ").f0(100 * f.price / pr.MSRP).s("% of the MSRP ").m(pr.MSRP).s(" ").s(pr.Currency).s(" of ").s(pr.Name).s(" (floor ").f0(100 * b.ratio).s("%)").done()
+			}
 		}
 	}
 	if len(f.shared) > 0 {
-		e.add(SignalSharedPhoto, m.w.SharedPhoto, func() string {
+		if e.add(SignalSharedPhoto, m.w.SharedPhoto) {
 			ids := f.shared
-			more := ""
 			if len(ids) > 3 {
-				ids, more = ids[:3], fmt.Sprintf(" and %d more", len(f.shared)-3)
+				ids = ids[:3]
 			}
-			return fmt.Sprintf("photo %d also appears in %d flagged listing(s) of other sellers: %s%s", f.sharedAt+1, len(f.shared), strings.Join(ids, ", "), more)
-		})
+			e.s("photo ").d(f.sharedAt + 1).s(" also appears in ").d(len(f.shared)).s(" flagged listing(s) of other sellers: ")
+			for i, id := range ids {
+				if i > 0 {
+					e.s(", ")
+				}
+				e.s(id)
+			}
+			if len(f.shared) > 3 {
+				e.s(" and ").d(len(f.shared) - 3).s(" more")
+			}
+			e.done()
+		}
 	}
 	if f.repeat > 0 {
-		e.add(SignalRepeatInfringer, m.w.RepeatInfringer, func() string {
-			return fmt.Sprintf("seller %q has %d confirmed infringement(s)", f.seller, f.repeat)
-		})
+		if e.add(SignalRepeatInfringer, m.w.RepeatInfringer) {
+			e.s("seller ").q(f.seller).s(" has ").d(f.repeat).s(" confirmed infringement(s)").done()
+		}
 	}
 	if f.seller != "" && len(b.authorized) > 0 {
-		e.add(SignalUnauthorizedSeller, m.w.UnauthorizedSeller, func() string {
-			return fmt.Sprintf("seller %q is not among the %d authorized sellers of %s", f.seller, len(b.authorized), b.Name)
-		})
+		if e.add(SignalUnauthorizedSeller, m.w.UnauthorizedSeller) {
+			e.s("seller ").q(f.seller).s(" is not among the ").d(len(b.authorized)).s(" authorized sellers of ").s(b.Name).done()
+		}
 	}
 	if negative {
 		p := &m.phrases.list[negHit.phrase]
-		e.add(SignalNegativeTerm, m.w.NegativeTerm, func() string {
-			return fmt.Sprintf("%q in the %s: an accessory or compatible part", p.text, fieldName(negHit.field))
-		})
+		if e.add(SignalNegativeTerm, m.w.NegativeTerm) {
+			e.q(p.text).s(" in the ").s(fieldName(negHit.field)).s(": an accessory or compatible part").done()
+		}
 	} else if a := hb.accessory; a.fam != famNone {
-		e.add(SignalNegativeTerm, m.w.NegativeTerm, func() string {
-			return fmt.Sprintf("%q in the %s: an accessory for the brand's product", f.quote(a.field, a.src), fieldName(a.field))
-		})
+		if e.add(SignalNegativeTerm, m.w.NegativeTerm) {
+			e.q(f.quote(a.field, a.src)).s(" in the ").s(fieldName(a.field)).s(": an accessory for the brand's product").done()
+		}
 	}
-	return e.score(), evidence, true
+	return e.score(), evidence, e.n, true
 }
 
-// scoreAcc accumulates signals into a noisy-OR score.
+// scoreAcc accumulates signals into a noisy-OR score and, when out is
+// non-nil, appends them to out with their details, which it writes into
+// buf without fmt.
 type scoreAcc struct {
 	keep float64 // Π(1 − wᵢ) over positive weights
 	neg  float64 // Π(1 + wⱼ) over negative weights
 	pos  float64 // the largest positive weight
 	init bool
+	n    int // signals added
 	out  *[]listing.Signal
+	// The details are written one after another into buf; ends[i] is
+	// where the detail of (*out)[first+i] ends.
+	buf   *[]byte
+	first int
+	ends  [12]int
+	extra int // where the detail of a signal beyond ends starts
 }
 
-func (e *scoreAcc) add(name string, w float64, detail func() string) {
+// add counts a signal of weight w. It reports whether the caller should
+// write its detail (with the methods below, ending with done): only when
+// signals are being recorded.
+func (e *scoreAcc) add(name string, w float64) bool {
 	if !e.init {
 		e.keep, e.neg, e.init = 1, 1, true
 	}
@@ -296,8 +322,77 @@ func (e *scoreAcc) add(name string, w float64, detail func() string) {
 	} else if w < 0 {
 		e.neg *= 1 + max(w, -1)
 	}
-	if e.out != nil {
-		*e.out = append(*e.out, listing.Signal{Name: name, Detail: detail(), Weight: w})
+	e.n++
+	if e.out == nil {
+		return false
+	}
+	if len(*e.out) == e.first {
+		*e.buf = (*e.buf)[:0]
+	}
+	*e.out = append(*e.out, listing.Signal{Name: name, Weight: w})
+	return true
+}
+
+// s, q, d, m and f0 append to the detail a string, a quoted string, an
+// integer and a number without decimals: fmt's %s, %q, %d and %.0f.
+func (e *scoreAcc) s(v string) *scoreAcc {
+	*e.buf = append(*e.buf, v...)
+	return e
+}
+
+func (e *scoreAcc) q(v string) *scoreAcc {
+	*e.buf = strconv.AppendQuote(*e.buf, v)
+	return e
+}
+
+func (e *scoreAcc) d(v int) *scoreAcc {
+	*e.buf = strconv.AppendInt(*e.buf, int64(v), 10)
+	return e
+}
+
+// m appends an amount of money with two decimals.
+func (e *scoreAcc) m(v float64) *scoreAcc {
+	*e.buf = strconv.AppendFloat(*e.buf, v, 'f', 2, 64)
+	return e
+}
+
+func (e *scoreAcc) f0(v float64) *scoreAcc {
+	*e.buf = strconv.AppendFloat(*e.buf, v, 'f', 0, 64)
+	return e
+}
+
+// done ends the detail of the last signal added.
+func (e *scoreAcc) done() {
+	i := len(*e.out) - 1 - e.first
+	if i < len(e.ends) {
+		e.ends[i] = len(*e.buf)
+		return
+	}
+	// More signals than ends can hold: a string of its own.
+	from := e.ends[len(e.ends)-1]
+	if i > len(e.ends) {
+		from = e.extra
+	}
+	(*e.out)[len(*e.out)-1].Detail = string((*e.buf)[from:])
+	e.extra = len(*e.buf)
+}
+
+// finish sets the details of the signals added, as slices of one string:
+// one allocation for all of them.
+func (e *scoreAcc) finish() {
+	if e.out == nil {
+		return
+	}
+	sig := (*e.out)[e.first:]
+	n := min(len(sig), len(e.ends))
+	if n == 0 {
+		return
+	}
+	all := string((*e.buf)[:e.ends[n-1]])
+	from := 0
+	for i := range n {
+		sig[i].Detail = all[from:e.ends[i]]
+		from = e.ends[i]
 	}
 }
 
@@ -358,6 +453,9 @@ func sameCurrency(a, b string) bool {
 // authorized reports whether seller is one of b's authorized sellers,
 // compared after folding.
 func (m *Matcher) authorized(sc *scratch, b *brand, seller string) bool {
+	if !sc.sellerFolded && !sc.mayBeAuthorized(seller, b.authorizedKeys) {
+		return false
+	}
 	if !sc.sellerFolded {
 		sc.f.Fold(seller)
 		sc.seller = sc.f.AppendWords(sc.seller[:0], false)
@@ -365,6 +463,41 @@ func (m *Matcher) authorized(sc *scratch, b *brand, seller string) bool {
 	}
 	for _, a := range b.authorized {
 		if string(sc.seller) == a {
+			return true
+		}
+	}
+	return false
+}
+
+// mayBeAuthorized reports whether the seller may fold to one of the
+// authorized names, whose folded words, concatenated, are keys; it answers
+// without folding. An ASCII name without the symbols that may stand for
+// letters folds to its letters (lower-cased) and digits, split into words:
+// unless those equal a key, the folded name cannot equal the authorized
+// one. Any other name may. The seller's letters and digits are gathered
+// once per listing.
+func (sc *scratch) mayBeAuthorized(seller string, keys []string) bool {
+	if sc.sellerKeyed == 0 {
+		sc.sellerKeyed = 1
+		sc.sellerKey = sc.sellerKey[:0]
+		for i := 0; i < len(seller); i++ {
+			c := seller[i]
+			switch {
+			case c >= utf8.RuneSelf || c == '@' || c == '$' || c == '!' || c == '|':
+				sc.sellerKeyed = 2
+				return true
+			case c >= 'A' && c <= 'Z':
+				sc.sellerKey = append(sc.sellerKey, c|0x20)
+			case c >= 'a' && c <= 'z', c >= '0' && c <= '9':
+				sc.sellerKey = append(sc.sellerKey, c)
+			}
+		}
+	}
+	if sc.sellerKeyed == 2 {
+		return true
+	}
+	for _, k := range keys {
+		if string(sc.sellerKey) == k {
 			return true
 		}
 	}
@@ -388,5 +521,3 @@ func fieldName(field int8) string {
 	}
 	return "title"
 }
-
-func money(v float64) string { return strconv.FormatFloat(v, 'f', 2, 64) }
