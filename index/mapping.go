@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strings"
 	"time"
+	"unicode"
 
 	"github.com/blevesearch/bleve/v2"
 	"github.com/blevesearch/bleve/v2/analysis"
@@ -11,7 +12,7 @@ import (
 	"github.com/blevesearch/bleve/v2/analysis/analyzer/keyword"
 	"github.com/blevesearch/bleve/v2/analysis/lang/en"
 	"github.com/blevesearch/bleve/v2/analysis/token/lowercase"
-	"github.com/blevesearch/bleve/v2/analysis/tokenizer/unicode"
+	unicodetokenizer "github.com/blevesearch/bleve/v2/analysis/tokenizer/unicode"
 	"github.com/blevesearch/bleve/v2/document"
 	"github.com/blevesearch/bleve/v2/mapping"
 	bleveindex "github.com/blevesearch/bleve_index_api"
@@ -59,7 +60,7 @@ func newMapping() (mapping.IndexMapping, error) {
 	im := bleve.NewIndexMapping()
 	err := im.AddCustomAnalyzer(foldedAnalyzer, map[string]interface{}{
 		"type":          custom.Name,
-		"tokenizer":     unicode.Name,
+		"tokenizer":     unicodetokenizer.Name,
 		"token_filters": []string{lowercase.Name},
 	})
 	if err != nil {
@@ -249,18 +250,18 @@ func (ix *Index) foldedText(title, description string) string {
 	return b.String()
 }
 
-// words splits s the way the folded analyzer does.
+// words splits s into runs of letters and digits. It is close to the
+// folded analyzer's Unicode word splitting but several times cheaper, and
+// only has to be consistent with itself: the folded field is analysed
+// again when indexed.
 func words(s string) []string {
-	toks := unicode.NewUnicodeTokenizer().Tokenize([]byte(s))
-	out := make([]string, len(toks))
-	for i, t := range toks {
-		out[i] = string(t.Term)
-	}
-	return out
+	return strings.FieldsFunc(s, func(r rune) bool {
+		return !unicode.IsLetter(r) && !unicode.IsNumber(r)
+	})
 }
 
 // tokens returns the words of s with their byte offsets and 1-based
 // positions, as the folded analyzer sees them.
 func tokens(s string) analysis.TokenStream {
-	return unicode.NewUnicodeTokenizer().Tokenize([]byte(s))
+	return unicodetokenizer.NewUnicodeTokenizer().Tokenize([]byte(s))
 }
