@@ -156,6 +156,20 @@ func (r *Runner) Run(ctx context.Context) (listing.Sweep, error) {
 		return sw, fmt.Errorf("look for an unfinished sweep: %w", err)
 	}
 	now := r.opts.Now().UTC()
+	if resumed && !sameSet(sw.Marketplaces, r.marketplaceNames()) {
+		// A narrower or different sweep was asked for: it starts afresh and
+		// supersedes the unfinished one (whose listings are stored; only its
+		// unvisited frontier is dropped, and the next full sweep finds it).
+		r.log.Info("unfinished sweep covers other marketplaces; starting a new one", "sweep", sw.ID)
+		if sw.State == listing.SweepRunning {
+			if _, err := st.UpdateSweep(ctx, sw.ID, func(old *listing.Sweep) {
+				old.State, old.Ended = listing.SweepInterrupted, r.opts.Now().UTC()
+			}); err != nil {
+				return sw, fmt.Errorf("close superseded sweep %s: %w", sw.ID, err)
+			}
+		}
+		resumed = false
+	}
 	if resumed {
 		n, err := st.FrontierRelease(ctx, sw.ID)
 		if err != nil {
@@ -164,10 +178,7 @@ func (r *Runner) Run(ctx context.Context) (listing.Sweep, error) {
 		r.log.Info("resuming unfinished sweep", "sweep", sw.ID, "released", n)
 		sw.State = listing.SweepRunning
 	} else {
-		sw = listing.Sweep{ID: store.NewSweepID(now), Started: now, State: listing.SweepRunning}
-		for _, m := range r.opts.Marketplaces {
-			sw.Marketplaces = append(sw.Marketplaces, m.Name)
-		}
+		sw = listing.Sweep{ID: store.NewSweepID(now), Started: now, State: listing.SweepRunning, Marketplaces: r.marketplaceNames()}
 		for _, b := range r.opts.Brands {
 			sw.Brands = append(sw.Brands, b.Name)
 		}
@@ -233,6 +244,31 @@ func (r *Runner) Run(ctx context.Context) (listing.Sweep, error) {
 		return final, fmt.Errorf("%w: %s (resumes on the next sweep)", ErrInterrupted, context.Cause(ctx))
 	}
 	return final, nil
+}
+
+func (r *Runner) marketplaceNames() []string {
+	var out []string
+	for _, m := range r.opts.Marketplaces {
+		out = append(out, m.Name)
+	}
+	return out
+}
+
+func sameSet(a, b []string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	seen := map[string]int{}
+	for _, x := range a {
+		seen[x]++
+	}
+	for _, x := range b {
+		if seen[x] == 0 {
+			return false
+		}
+		seen[x]--
+	}
+	return true
 }
 
 func (s *sweepState) queries() []string {

@@ -267,3 +267,30 @@ func TestSweepInterruptedResumesWithoutLossOrDuplicates(t *testing.T) {
 		t.Errorf("resume fetched %d listing pages, want about the %d not stored (leased ones may repeat)", refetched, 24-stored)
 	}
 }
+
+func TestNarrowerSweepSupersedesUnfinished(t *testing.T) {
+	ctx := context.Background()
+	srv := newShop(t, shopItems(), 0, nil)
+	st, _ := openStore(t)
+	defer st.Close()
+	old := listing.Sweep{ID: store.NewSweepID(time.Now().Add(-time.Hour)), State: listing.SweepRunning, Marketplaces: []string{"bazaar", "other"}}
+	if err := st.PutSweep(ctx, old); err != nil {
+		t.Fatal(err)
+	}
+	r := sweep.New(sweep.Options{
+		Store: st, Matcher: shopMatcher(t),
+		Marketplaces: []sweep.Marketplace{{Name: "bazaar", Fetcher: shopCrawler(t, srv), Concurrency: 2}},
+		Brands:       []sweep.Brand{{Name: "Zentrix", Terms: []string{"zentrix"}}},
+	})
+	sw, err := r.Run(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sw.ID == old.ID || sw.State != listing.SweepDone {
+		t.Errorf("Run() = %s %s, want a new sweep done", sw.ID, sw.State)
+	}
+	got, err := st.Sweep(ctx, old.ID)
+	if err != nil || got.State != listing.SweepInterrupted {
+		t.Errorf("superseded sweep = %s, %v, want interrupted", got.State, err)
+	}
+}
