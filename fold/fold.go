@@ -182,6 +182,18 @@ var asciiClass = func() (t [128]uint8) {
 	return t
 }()
 
+// wordByte maps an ASCII letter to its lower case and a digit to itself:
+// the bytes the fast path of scan copies; 0 for every other byte.
+var wordByte = func() (t [256]byte) {
+	for c := 'a'; c <= 'z'; c++ {
+		t[c], t[c-'a'+'A'] = byte(c), byte(c)
+	}
+	for c := '0'; c <= '9'; c++ {
+		t[c] = byte(c)
+	}
+	return t
+}()
+
 // leetMap maps a digit or symbol to the letter it stands for, 0 when none.
 var leetMap = [128]byte{
 	'0': 'o', '1': 'i', '3': 'e', '4': 'a', '5': 's', '7': 't',
@@ -205,17 +217,12 @@ func (f *Folder) scan(s string, off int) {
 				n := len(p)
 				p = p[:n+len(s)-i]
 				for j < len(s) {
-					c := s[j]
-					if c >= utf8.RuneSelf {
+					c := wordByte[s[j]]
+					if c == 0 {
 						break
 					}
-					k := asciiClass[c]
-					if k == cLetter {
-						c |= 0x20
-					} else if k == cDigit {
+					if c <= '9' {
 						seen = maybeLeet
-					} else {
-						break
 					}
 					p[n] = c
 					n++

@@ -447,7 +447,7 @@ func (m *Matcher) product(sc *scratch, b *brand, currency string, needNamed bool
 }
 
 func sameCurrency(a, b string) bool {
-	return a == "" || b == "" || strings.EqualFold(a, b)
+	return a == "" || b == "" || a == b || strings.EqualFold(a, b)
 }
 
 // authorized reports whether seller is one of b's authorized sellers,
@@ -481,14 +481,12 @@ func (sc *scratch) mayBeAuthorized(seller string, keys []string) bool {
 		sc.sellerKeyed = 1
 		sc.sellerKey = sc.sellerKey[:0]
 		for i := 0; i < len(seller); i++ {
-			c := seller[i]
-			switch {
-			case c >= utf8.RuneSelf || c == '@' || c == '$' || c == '!' || c == '|':
+			switch c := sellerByte[seller[i]]; c {
+			case 0:
+			case 0xFF:
 				sc.sellerKeyed = 2
 				return true
-			case c >= 'A' && c <= 'Z':
-				sc.sellerKey = append(sc.sellerKey, c|0x20)
-			case c >= 'a' && c <= 'z', c >= '0' && c <= '9':
+			default:
 				sc.sellerKey = append(sc.sellerKey, c)
 			}
 		}
@@ -503,6 +501,24 @@ func (sc *scratch) mayBeAuthorized(seller string, keys []string) bool {
 	}
 	return false
 }
+
+// sellerByte maps a byte of a seller's name to what mayBeAuthorized keeps
+// of it: a letter lower-cased, a digit, 0 for a separator, 0xFF for a
+// byte that only folding can judge (not ASCII, or a symbol that may stand
+// for a letter).
+var sellerByte = func() (t [256]byte) {
+	for c := 'a'; c <= 'z'; c++ {
+		t[c], t[c-'a'+'A'] = byte(c), byte(c)
+	}
+	for c := '0'; c <= '9'; c++ {
+		t[c] = byte(c)
+	}
+	for c := utf8.RuneSelf; c < 256; c++ {
+		t[c] = 0xFF
+	}
+	t['@'], t['$'], t['!'], t['|'] = 0xFF, 0xFF, 0xFF, 0xFF
+	return t
+}()
 
 func (f *listingFacts) quote(field int8, src [2]int) string {
 	s := f.title
