@@ -100,11 +100,16 @@ type FacetCount struct {
 	Count int
 }
 
-// facetFields are the facets Search computes, by result key.
-var facetFields = [...]string{fieldMarketplace, fieldBrand, fieldSeller, fieldStatus}
+// facetFields returns the facets Search computes, by result key.
+func facetFields() []string {
+	return []string{fieldMarketplace, fieldBrand, fieldSeller, fieldStatus}
+}
 
-// textFields are the fields unqualified query text searches.
-var textFields = [...]string{fieldTitle, fieldDescription}
+// textFields returns the analysed fields that unqualified query text
+// searches as written and that highlights are built for.
+func textFields() []string {
+	return []string{fieldTitle, fieldDescription}
+}
 
 // Search runs q and returns one page of matches.
 func (ix *Index) Search(ctx context.Context, q Query) (Result, error) {
@@ -146,7 +151,7 @@ func (ix *Index) Search(ctx context.Context, q Query) (Result, error) {
 		if size <= 0 {
 			size = 10
 		}
-		for _, f := range facetFields {
+		for _, f := range facetFields() {
 			req.AddFacet(f, bleve.NewFacetRequest(f, size))
 		}
 	}
@@ -177,8 +182,8 @@ func (ix *Index) Search(ctx context.Context, q Query) (Result, error) {
 		out.Hits = append(out.Hits, h)
 	}
 	if q.Facets {
-		out.Facets = make(map[string][]FacetCount, len(facetFields))
-		for _, f := range facetFields {
+		out.Facets = make(map[string][]FacetCount, len(facetFields()))
+		for _, f := range facetFields() {
 			fr := res.Facets[f]
 			counts := []FacetCount{}
 			if fr != nil && fr.Terms != nil {
@@ -343,12 +348,12 @@ func (ix *Index) expand(q query.Query) query.Query {
 func (ix *Index) fanOut(text string, at func(field, text string) query.Query) query.Query {
 	folded := ix.fold(text)
 	qs := make([]query.Query, 0, 5)
-	for _, f := range textFields {
+	for _, f := range textFields() {
 		qs = append(qs, at(f, text))
 	}
 	qs = append(qs, at(fieldFolded, folded))
 	if folded != strings.ToLower(text) {
-		for _, f := range textFields {
+		for _, f := range textFields() {
 			qs = append(qs, at(f, folded))
 		}
 	}
@@ -403,7 +408,7 @@ func (ix *Index) fragments(ctx context.Context, dm *search.DocumentMatch, style 
 		d.AddField(document.NewTextField(field, nil, []byte(text)))
 	}
 	out := map[string][]string{}
-	for _, field := range textFields {
+	for _, field := range textFields() {
 		if len(dm.Locations[field]) == 0 {
 			continue
 		}
