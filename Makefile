@@ -22,7 +22,7 @@ demo: build
 
 ## bench: every performance figure the issues ask for, each beside its baseline.
 bench:
-	$(GO) test -run '^$$' -bench . -benchmem -timeout 60m $(PKGS)
+	$(GO) test -p 1 -run '^$$' -bench . -benchmem -timeout 60m $(PKGS)
 
 ## fuzz: longer fuzzing of the parsers (the seeds run in `make test`).
 FUZZTIME ?= 60s
