@@ -11,6 +11,8 @@ package index
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"os"
@@ -153,7 +155,15 @@ func Stamp(l listing.Listing) string {
 	return l.ContentHash + "|" + string(l.Status) + "|" + strconv.FormatFloat(l.Score, 'f', 4, 64)
 }
 
-// Versions returns every indexed ID with the stamp (see Stamp) it was
+// Version is the short form of Stamp(l) that the index keeps: the first 16
+// hex digits of its SHA-256. The full stamp, some 80 bytes unique to every
+// listing, was the largest keyword in the index.
+func Version(l listing.Listing) string {
+	sum := sha256.Sum256([]byte(Stamp(l)))
+	return hex.EncodeToString(sum[:8])
+}
+
+// Versions returns every indexed ID with the version (see Version) it was
 // indexed at, so the caller can detect and repair a mismatch with the store
 // after a crash between the two writes.
 func (ix *Index) Versions(ctx context.Context) (map[listing.ID]string, error) {
@@ -260,7 +270,7 @@ func (ix *Index) Reconcile(ctx context.Context, all func(yield func(listing.List
 		switch {
 		case !ok:
 			added++
-		case ver != Stamp(l):
+		case ver != Version(l):
 			updated++
 		default:
 			return true

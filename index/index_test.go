@@ -2,6 +2,7 @@ package index_test
 
 import (
 	"context"
+	"math"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -117,6 +118,11 @@ func TestSearch(t *testing.T) {
 		{"price range", index.Query{Brand: "Nordvik", MinPrice: 40, MaxPrice: 100}, []string{"a3", "a4"}},
 		{"since", index.Query{Since: base.AddDate(0, 0, 5)}, []string{"a5", "a6", "a7"}},
 		{"seen since", index.Query{SeenSince: base.AddDate(0, 0, -4)}, []string{"a6", "a7"}},
+		{"since within a day", index.Query{Since: base.AddDate(0, 0, 5).Add(time.Second)}, []string{"a6", "a7"}},
+		{"score range in query string", index.Query{Text: "score:>=0.88"}, []string{"a2", "a6"}},
+		{"date range in query string", index.Query{Text: `+fetched:>="2025-03-06" +fetched:<"2025-03-07"`}, []string{"a5"}},
+		{"first seen in query string", index.Query{Text: `+first_seen:<"2025-02-22"`}, []string{"a1", "a2"}},
+		{"description phrase is all its words", index.Query{Text: `description:"leather genuine"`}, []string{"a1", "a7"}},
 		{"text and filters", index.Query{Text: "skates", Flagged: &yes, MaxPrice: 30}, []string{"a6"}},
 	}
 	for _, tt := range tests {
@@ -132,5 +138,32 @@ func TestSearch(t *testing.T) {
 				t.Errorf("Search(%+v).Total = %d, want %d", tt.q, r.Total, len(tt.want))
 			}
 		})
+	}
+}
+
+// TestRelevanceWithFilters checks that filters leave relevance a number:
+// a NaN breaks relevance order and JSON output.
+func TestRelevanceWithFilters(t *testing.T) {
+	ix, _ := openFixture(t)
+	yes := true
+	tests := []index.Query{
+		{Text: "boots", Brand: "Nordvik", Marketplace: "bazaar", Seller: "bootsoutlet", Status: "confirmed"},
+		{Text: "nordvik", Flagged: &yes, MinScore: 0.8, Sort: index.SortRelevance},
+		{Text: "nordvik", Since: base, SeenSince: base.AddDate(0, 0, -9), MinPrice: 1},
+		{Text: `nordvik score:>0.5 fetched:>"2025-03-01"`},
+	}
+	for _, q := range tests {
+		r, err := ix.Search(context.Background(), q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(r.Hits) == 0 {
+			t.Errorf("Search(%+v) = no hits, want some", q)
+		}
+		for _, h := range r.Hits {
+			if math.IsNaN(h.Relevance) || math.IsInf(h.Relevance, 0) {
+				t.Errorf("Search(%+v) relevance of %s = %v, want a number", q, h.ID, h.Relevance)
+			}
+		}
 	}
 }

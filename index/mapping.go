@@ -3,7 +3,6 @@ package index
 import (
 	"fmt"
 	"strings"
-	"time"
 	"unicode"
 
 	"github.com/blevesearch/bleve/v2"
@@ -21,7 +20,13 @@ import (
 )
 
 // Field names in the index; the query-string syntax uses them too
-// (brand:Acme, price:<50, fetched:>"2024-01-01").
+// (brand:Acme, price:<50, fetched:>"2024-01-01", score:>0.6).
+//
+// Only price is a Bleve numeric field: each numeric or date value is
+// indexed as 16 prefix-coded terms, and four of them made up a third of
+// the index and half the indexing time. Score ranges are term ranges over
+// its sort key, and dates are indexed as UTC days (fetched and first_seen)
+// whose ranges expand to a few dozen terms at most.
 const (
 	fieldTitle       = "title"
 	fieldDescription = "description"
@@ -33,9 +38,9 @@ const (
 	fieldPrice       = "price"
 	fieldScore       = "score"
 	fieldFlagged     = "flagged"
-	fieldFetched     = "fetched"
-	fieldFirstSeen   = "first_seen"
-	fieldVer         = "ver"
+	fieldFetched     = "fetched"    // UTC day, dayLayout
+	fieldFirstSeen   = "first_seen" // UTC day, dayLayout
+	fieldVer         = "ver"        // Version of the listing
 
 	// Sort keys: fixed-width keywords whose byte order is the value's
 	// order. Bleve's numeric and date doc values hold 16 prefix-coded terms
@@ -56,6 +61,13 @@ const foldedAnalyzer = "patrol_folded"
 // term vectors are kept only on the three text fields because phrase
 // queries and highlights need positions, and doc values only where a sort,
 // a facet or Versions reads them.
+//
+// Positions are kept for title and folded (the folded title) only: phrase
+// queries are about titles, where a product name is written. Description
+// positions would have made up a third of the index; a phrase aimed at the
+// description (description:"mirror grade") therefore matches descriptions
+// holding all of its words, and unqualified phrases search title and
+// folded. Description highlights are rebuilt from the query's terms.
 func newMapping() (mapping.IndexMapping, error) {
 	im := bleve.NewIndexMapping()
 	err := im.AddCustomAnalyzer(foldedAnalyzer, map[string]interface{}{
@@ -87,23 +99,12 @@ func newMapping() (mapping.IndexMapping, error) {
 		f.IncludeInAll = false
 		f.IncludeTermVectors = false
 		f.DocValues = docValues
-		f.SkipFreqNorm = true
 		return f
 	}
-	numeric := func(docValues bool) *mapping.FieldMapping {
-		f := bleve.NewNumericFieldMapping()
-		f.Store = false
-		f.IncludeInAll = false
-		f.DocValues = docValues
-		return f
-	}
-	date := func(docValues bool) *mapping.FieldMapping {
-		f := bleve.NewDateTimeFieldMapping()
-		f.Store = false
-		f.IncludeInAll = false
-		f.DocValues = docValues
-		return f
-	}
+	price := bleve.NewNumericFieldMapping()
+	price.Store = false
+	price.IncludeInAll = false
+	price.DocValues = false
 	flag := bleve.NewBooleanFieldMapping()
 	flag.Store = false
 	flag.IncludeInAll = false
@@ -111,19 +112,22 @@ func newMapping() (mapping.IndexMapping, error) {
 
 	dm := bleve.NewDocumentStaticMapping()
 	dm.AddFieldMappingsAt(fieldTitle, text(en.AnalyzerName))
-	dm.AddFieldMappingsAt(fieldDescription, text(en.AnalyzerName))
+	desc := text(en.AnalyzerName)
+	desc.IncludeTermVectors = false
+	dm.AddFieldMappingsAt(fieldDescription, desc)
 	dm.AddFieldMappingsAt(fieldFolded, text(foldedAnalyzer))
 	dm.AddFieldMappingsAt(fieldSeller, keyword(true))
 	dm.AddFieldMappingsAt(fieldMarketplace, keyword(true))
 	dm.AddFieldMappingsAt(fieldBrand, keyword(true))
 	dm.AddFieldMappingsAt(fieldStatus, keyword(true))
-	dm.AddFieldMappingsAt(fieldVer, keyword(true))
-	dm.AddFieldMappingsAt(fieldPrice, numeric(false))
-	dm.AddFieldMappingsAt(fieldScore, numeric(false))
-	dm.AddFieldMappingsAt(fieldFetched, date(false))
-	dm.AddFieldMappingsAt(fieldFirstSeen, date(false))
+	opaque := keyword(true)
+	opaque.SkipFreqNorm = true
+	dm.AddFieldMappingsAt(fieldVer, opaque)
+	dm.AddFieldMappingsAt(fieldPrice, price)
+	dm.AddFieldMappingsAt(fieldFetched, keyword(false))
+	dm.AddFieldMappingsAt(fieldFirstSeen, keyword(false))
 	dm.AddFieldMappingsAt(sortScore, keyword(true))
-	dm.AddFieldMappingsAt(sortPrice, keyword(true))
+	dm.AddFieldMappingsAt(sortPrice, opaque)
 	dm.AddFieldMappingsAt(sortFetched, keyword(true))
 	dm.AddFieldMappingsAt(fieldFlagged, flag)
 	dm.AddSubDocumentMapping("_all", bleve.NewDocumentDisabledMapping())
@@ -156,7 +160,14 @@ func newAnalyzers(m mapping.IndexMapping) (analyzers, error) {
 // newMapping, which the query side reads.
 const (
 	optText    = bleveindex.IndexField | bleveindex.IncludeTermVectors
-	optKeyword = bleveindex.IndexField | bleveindex.DocValues | bleveindex.SkipFreqNorm
+	optWords   = bleveindex.IndexField
+	// Keywords that queries filter on keep their frequency and norm:
+	// without them Bleve scores a match as 0 × +Inf, and one NaN
+	// relevance breaks the relevance order and the JSON output. Only
+	// keys that no query matches skip them.
+	optKeyword = bleveindex.IndexField | bleveindex.DocValues
+	optDay     = bleveindex.IndexField
+	optOpaque  = optKeyword | bleveindex.SkipFreqNorm
 	// Sort keys are read one document at a time for each hit: one small
 	// uncompressed doc value per document beats decompressing a chunk of
 	// a thousand for every hit.
@@ -173,7 +184,7 @@ func (ix *Index) newDoc(l *listing.Listing) *document.Document {
 		d.AddField(document.NewTextFieldCustom(name, nil, []byte(v), optText, a))
 	}
 	text(fieldTitle, l.Title, ix.an.english)
-	text(fieldDescription, l.Description, ix.an.english)
+	d.AddField(document.NewTextFieldCustom(fieldDescription, nil, []byte(l.Description), optWords, ix.an.english))
 	text(fieldFolded, ix.foldedText(l.Title, l.Description), ix.an.folded)
 	kw := func(name, v string, opt bleveindex.FieldIndexingOptions) {
 		if v != "" {
@@ -184,26 +195,32 @@ func (ix *Index) newDoc(l *listing.Listing) *document.Document {
 	kw(fieldMarketplace, l.Marketplace, optKeyword)
 	kw(fieldBrand, l.Brand, optKeyword)
 	kw(fieldStatus, string(l.Status), optKeyword)
-	kw(fieldVer, Stamp(*l), optKeyword)
-	kw(sortScore, fixed(l.Score, 12, 4), optSortKey)
-	kw(sortPrice, fixed(l.Price, 15, 2), optSortKey)
+	kw(fieldVer, Version(*l), optOpaque)
+	kw(sortScore, scoreKey(l.Score), optSortKey)
+	kw(sortPrice, fixed(l.Price, 15, 2), optOpaque|bleveindex.SkipDVChunking|bleveindex.SkipDVCompression)
 	kw(sortFetched, l.FetchedAt.UTC().Format(sortTimeLayout), optSortKey)
-	d.AddField(document.NewNumericFieldWithIndexingOptions(fieldPrice, nil, l.Price, optNumeric))
-	d.AddField(document.NewNumericFieldWithIndexingOptions(fieldScore, nil, l.Score, optNumeric))
-	d.AddField(document.NewBooleanFieldWithIndexingOptions(fieldFlagged, nil, l.Flagged, optNumeric))
-	for _, f := range []struct {
-		name string
-		t    time.Time
-	}{{fieldFetched, l.FetchedAt}, {fieldFirstSeen, l.FirstSeen}} {
-		if df, err := document.NewDateTimeFieldWithIndexingOptions(f.name, nil, f.t, time.RFC3339, optNumeric); err == nil {
-			d.AddField(df)
-		}
+	if !l.FetchedAt.IsZero() {
+		kw(fieldFetched, l.FetchedAt.UTC().Format(dayLayout), optDay)
 	}
+	if !l.FirstSeen.IsZero() {
+		kw(fieldFirstSeen, l.FirstSeen.UTC().Format(dayLayout), optDay)
+	}
+	d.AddField(document.NewNumericFieldWithIndexingOptions(fieldPrice, nil, l.Price, optNumeric))
+	d.AddField(document.NewBooleanFieldWithIndexingOptions(fieldFlagged, nil, l.Flagged, optNumeric))
 	return d
 }
 
 // sortTimeLayout is a fixed-width, byte-ordered time for sort keys.
 const sortTimeLayout = "20060102150405"
+
+// dayLayout is a UTC day as the fetched and first_seen fields hold it.
+const dayLayout = "20060102"
+
+// scoreKey is the sort key of a listing score; score ranges are term
+// ranges over it, so it must sort as the scores do.
+func scoreKey(v float64) string {
+	return fixed(v, 12, 4)
+}
 
 // fixed formats a non-negative v zero-padded to width with prec decimals,
 // so that the strings sort as the numbers do. Negative values sort as 0.

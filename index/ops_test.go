@@ -216,7 +216,7 @@ func TestVersionsAndReopen(t *testing.T) {
 	}
 	want := map[listing.ID]string{}
 	for _, l := range ls {
-		want[l.ID] = index.Stamp(l)
+		want[l.ID] = index.Version(l)
 	}
 	if !maps.Equal(got, want) {
 		t.Errorf("Versions() after reopen = %v, want %v", got, want)
@@ -275,7 +275,7 @@ func TestCrashRepair(t *testing.T) {
 	}
 	want := map[listing.ID]string{}
 	for _, l := range store {
-		want[l.ID] = index.Stamp(l)
+		want[l.ID] = index.Version(l)
 	}
 	if !maps.Equal(got, want) {
 		t.Errorf("Versions() after Reconcile = %v, want %v", got, want)

@@ -155,7 +155,9 @@ func (ix *Index) Search(ctx context.Context, q Query) (Result, error) {
 			req.AddFacet(f, bleve.NewFacetRequest(f, size))
 		}
 	}
+	var descTerms []termMatch
 	if q.Highlight {
+		descTerms = ix.descriptionTerms(bq, nil)
 		if ix.lookup == nil {
 			return Result{}, fmt.Errorf("search: %w", ErrNoLookup)
 		}
@@ -174,7 +176,7 @@ func (ix *Index) Search(ctx context.Context, q Query) (Result, error) {
 			}
 		}
 		if q.Highlight {
-			h.Fragments, err = ix.fragments(ctx, dm, q.HighlightStyle)
+			h.Fragments, err = ix.fragments(ctx, dm, descTerms, q.HighlightStyle)
 			if err != nil {
 				return Result{}, fmt.Errorf("search %q: %w", q.Text, err)
 			}
@@ -230,33 +232,35 @@ func (ix *Index) buildQuery(q Query) (query.Query, error) {
 		b.SetField(fieldFlagged)
 		filters = append(filters, b)
 	}
-	inclusive := true
-	numRange := func(field string, lo, hi float64) {
-		if lo == 0 && hi == 0 {
-			return
+	if q.MinPrice != 0 || q.MaxPrice != 0 {
+		inclusive := true
+		var lo, hi *float64
+		if q.MinPrice != 0 {
+			lo = &q.MinPrice
 		}
-		var min, max *float64
-		if lo != 0 {
-			min = &lo
+		if q.MaxPrice != 0 {
+			hi = &q.MaxPrice
 		}
-		if hi != 0 {
-			max = &hi
-		}
-		r := bleve.NewNumericRangeInclusiveQuery(min, max, &inclusive, &inclusive)
-		r.SetField(field)
+		r := bleve.NewNumericRangeInclusiveQuery(lo, hi, &inclusive, &inclusive)
+		r.SetField(fieldPrice)
 		filters = append(filters, r)
 	}
-	numRange(fieldScore, q.MinScore, q.MaxScore)
-	numRange(fieldPrice, q.MinPrice, q.MaxPrice)
-	since := func(field string, t time.Time) {
-		if !t.IsZero() {
-			r := bleve.NewDateRangeInclusiveQuery(t, time.Time{}, &inclusive, nil)
-			r.SetField(field)
-			filters = append(filters, r)
+	if q.MinScore != 0 || q.MaxScore != 0 {
+		var lo, hi *float64
+		if q.MinScore != 0 {
+			lo = &q.MinScore
 		}
+		if q.MaxScore != 0 {
+			hi = &q.MaxScore
+		}
+		filters = append(filters, scoreRange(lo, hi, true, true))
 	}
-	since(fieldFetched, q.Since)
-	since(fieldFirstSeen, q.SeenSince)
+	if !q.Since.IsZero() {
+		filters = append(filters, timeRange(fieldFetched, q.Since, time.Time{}, true, true))
+	}
+	if !q.SeenSince.IsZero() {
+		filters = append(filters, timeRange(fieldFirstSeen, q.SeenSince, time.Time{}, true, true))
+	}
 	if len(filters) == 0 {
 		return text, nil
 	}
@@ -314,12 +318,29 @@ func (ix *Index) expand(q query.Query) query.Query {
 		switch v.FieldVal {
 		case fieldFolded:
 			v.MatchPhrase = ix.fold(v.MatchPhrase)
+		case fieldDescription:
+			// No positions in the description (see newMapping): all words.
+			m := query.NewMatchQuery(v.MatchPhrase)
+			m.SetField(fieldDescription)
+			m.SetOperator(query.MatchQueryOperatorAnd)
+			return m
 		case "":
 			return ix.fanOut(v.MatchPhrase, func(field, text string) query.Query {
+				if field == fieldDescription {
+					return nil
+				}
 				c := *v
 				c.FieldVal, c.MatchPhrase = field, text
 				return &c
 			})
+		}
+	case *query.NumericRangeQuery:
+		if v.FieldVal == fieldScore {
+			return scoreRange(v.Min, v.Max, v.InclusiveMin == nil || *v.InclusiveMin, v.InclusiveMax != nil && *v.InclusiveMax)
+		}
+	case *query.DateRangeQuery:
+		if v.FieldVal == fieldFetched || v.FieldVal == fieldFirstSeen {
+			return timeRange(v.FieldVal, v.Start.Time, v.End.Time, v.InclusiveStart == nil || *v.InclusiveStart, v.InclusiveEnd != nil && *v.InclusiveEnd)
 		}
 	case *query.WildcardQuery:
 		if v.FieldVal == "" {
@@ -344,18 +365,80 @@ func (ix *Index) expand(q query.Query) query.Query {
 // fanOut is the disjunction of text over title and description and of its
 // folded form over the folded field; when folding changed the text (the
 // analyst typed a disguised spelling) the folded form is also tried on
-// title and description, so "n0rdv1k" finds the plain "Nordvik" too.
+// title and description, so "n0rdv1k" finds the plain "Nordvik" too. A
+// field for which at returns nil is left out.
 func (ix *Index) fanOut(text string, at func(field, text string) query.Query) query.Query {
 	folded := ix.fold(text)
 	qs := make([]query.Query, 0, 5)
-	for _, f := range textFields() {
-		qs = append(qs, at(f, text))
+	add := func(field, text string) {
+		if q := at(field, text); q != nil {
+			qs = append(qs, q)
+		}
 	}
-	qs = append(qs, at(fieldFolded, folded))
+	for _, f := range textFields() {
+		add(f, text)
+	}
+	add(fieldFolded, folded)
 	if folded != strings.ToLower(text) {
 		for _, f := range textFields() {
-			qs = append(qs, at(f, folded))
+			add(f, folded)
 		}
+	}
+	return query.NewDisjunctionQuery(qs)
+}
+
+// scoreRange matches listing scores between lo and hi (nil: open) as a
+// term range over the score's sort key.
+func scoreRange(lo, hi *float64, incLo, incHi bool) query.Query {
+	var min, max string
+	if lo != nil {
+		min = scoreKey(*lo)
+	}
+	if hi != nil {
+		max = scoreKey(*hi)
+	}
+	r := bleve.NewTermRangeInclusiveQuery(min, max, &incLo, &incHi)
+	r.SetField(sortScore)
+	return r
+}
+
+// timeRange matches listings whose time field lies between start and end
+// (zero: open). The fields hold UTC days, so first_seen is compared by
+// day; fetched is exact, because the days at either end are narrowed with
+// the seconds of its sort key.
+func timeRange(field string, start, end time.Time, incStart, incEnd bool) query.Query {
+	yes := true
+	day := func(t time.Time) string { return t.UTC().Format(dayLayout) }
+	sec := func(t time.Time) string { return t.UTC().Format(sortTimeLayout) }
+	terms := func(field, min, max string, incMin, incMax bool) query.Query {
+		r := bleve.NewTermRangeInclusiveQuery(min, max, &incMin, &incMax)
+		r.SetField(field)
+		return r
+	}
+	var lo, hi string
+	if !start.IsZero() {
+		lo = day(start)
+	}
+	if !end.IsZero() {
+		hi = day(end)
+	}
+	if field != fieldFetched {
+		// An end at midnight, excluded, excludes its whole day.
+		midnight := end.UTC().Truncate(24*time.Hour) == end.UTC()
+		return terms(field, lo, hi, true, incEnd || !midnight)
+	}
+	if lo != "" && lo == hi {
+		return terms(sortFetched, sec(start), sec(end), incStart, incEnd)
+	}
+	// Whole days strictly inside, plus the seconds of the two end days.
+	var qs []query.Query
+	inner := terms(fieldFetched, lo, hi, lo == "", hi == "")
+	qs = append(qs, inner)
+	if lo != "" {
+		qs = append(qs, terms(sortFetched, sec(start), lo+"235959", incStart, yes))
+	}
+	if hi != "" {
+		qs = append(qs, terms(sortFetched, hi+"000000", sec(end), yes, incEnd))
 	}
 	return query.NewDisjunctionQuery(qs)
 }
@@ -365,16 +448,95 @@ func patternOver(at func(field string) query.Query) query.Query {
 	return query.NewDisjunctionQuery([]query.Query{at(fieldTitle), at(fieldDescription), at(fieldFolded)})
 }
 
+// termMatch is one term a query looks for in the description: the
+// analysed term, matched exactly, within an edit distance, or as a prefix.
+type termMatch struct {
+	term   string
+	fuzzy  int
+	prefix bool
+}
+
+// matches reports whether the analysed term t is one termMatch looks for.
+func (m termMatch) matches(t string) bool {
+	switch {
+	case m.prefix:
+		return strings.HasPrefix(t, m.term)
+	case m.fuzzy > 0:
+		_, ok := search.LevenshteinDistanceMax(m.term, t, m.fuzzy)
+		return ok
+	}
+	return m.term == t
+}
+
+// descriptionTerms appends to out the terms that q looks for in the
+// description. The description keeps no term vectors (see newMapping), so
+// its highlights are found by matching these against its analysed words.
+func (ix *Index) descriptionTerms(q query.Query, out []termMatch) []termMatch {
+	switch v := q.(type) {
+	case *query.BooleanQuery:
+		for _, c := range []query.Query{v.Must, v.Should, v.Filter} {
+			if c != nil {
+				out = ix.descriptionTerms(c, out)
+			}
+		}
+	case *query.ConjunctionQuery:
+		for _, c := range v.Conjuncts {
+			out = ix.descriptionTerms(c, out)
+		}
+	case *query.DisjunctionQuery:
+		for _, c := range v.Disjuncts {
+			out = ix.descriptionTerms(c, out)
+		}
+	case *query.MatchQuery:
+		if v.FieldVal == fieldDescription {
+			for _, tok := range ix.an.english.Analyze([]byte(v.Match)) {
+				out = append(out, termMatch{term: string(tok.Term), fuzzy: v.Fuzziness})
+			}
+		}
+	case *query.TermQuery:
+		if v.FieldVal == fieldDescription {
+			out = append(out, termMatch{term: v.Term})
+		}
+	case *query.FuzzyQuery:
+		if v.FieldVal == fieldDescription {
+			out = append(out, termMatch{term: v.Term, fuzzy: v.Fuzziness})
+		}
+	case *query.PrefixQuery:
+		if v.FieldVal == fieldDescription {
+			out = append(out, termMatch{term: v.Prefix, prefix: true})
+		}
+	}
+	return out
+}
+
 // fragments builds highlighted fragments for one hit from the listing's
 // text in the store. Matches on the folded field are shown on the original
-// words whose folded form matched, so an analyst sees "N0rdv1k" marked.
-func (ix *Index) fragments(ctx context.Context, dm *search.DocumentMatch, style string) (map[string][]string, error) {
+// words whose folded form matched, so an analyst sees "N0rdv1k" marked;
+// description matches are found from descTerms.
+func (ix *Index) fragments(ctx context.Context, dm *search.DocumentMatch, descTerms []termMatch, style string) (map[string][]string, error) {
 	l, err := ix.lookup(ctx, listing.ID(dm.ID))
 	if err != nil {
 		return nil, fmt.Errorf("highlight %s: %w", dm.ID, err)
 	}
 	if dm.Locations == nil {
 		dm.Locations = search.FieldTermLocationMap{}
+	}
+	if len(descTerms) > 0 {
+		for _, tok := range ix.an.english.Analyze([]byte(l.Description)) {
+			term := string(tok.Term)
+			for _, m := range descTerms {
+				if !m.matches(term) {
+					continue
+				}
+				tlm := dm.Locations[fieldDescription]
+				if tlm == nil {
+					tlm = search.TermLocationMap{}
+					dm.Locations[fieldDescription] = tlm
+				}
+				tlm[term] = append(tlm[term], &search.Location{Pos: uint64(tok.Position), Start: uint64(tok.Start), End: uint64(tok.End)})
+				break
+			}
+		}
 	}
 	texts := map[string]string{fieldTitle: l.Title, fieldDescription: l.Description}
 	if folded := dm.Locations[fieldFolded]; len(folded) > 0 {
