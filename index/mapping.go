@@ -159,8 +159,8 @@ func newAnalyzers(m mapping.IndexMapping) (analyzers, error) {
 // Indexing options of the document fields; they must agree with
 // newMapping, which the query side reads.
 const (
-	optText    = bleveindex.IndexField | bleveindex.IncludeTermVectors
-	optWords   = bleveindex.IndexField
+	optText  = bleveindex.IndexField | bleveindex.IncludeTermVectors
+	optWords = bleveindex.IndexField
 	// Keywords that queries filter on keep their frequency and norm:
 	// without them Bleve scores a match as 0 × +Inf, and one NaN
 	// relevance breaks the relevance order and the JSON output. Only
