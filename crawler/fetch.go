@@ -83,6 +83,12 @@ func (c *Crawler) do(ctx context.Context, rawURL string, limit int64) (*response
 		}
 	})
 	if err := col.Visit(rawURL); err != nil {
+		// net/http prefixes `Get "URL":`; the guard and every caller name
+		// the URL already, and failure records carry it as a field.
+		var ue *url.Error
+		if errors.As(err, &ue) && ue.Err != nil {
+			return nil, ue.Err
+		}
 		return nil, err
 	}
 	if resp == nil {
