@@ -142,7 +142,7 @@ func printSweepSummary(w io.Writer, sw listing.Sweep) {
 			fmt.Fprintf(w, "  … %d more failures (patrol report, or the sweep page in the UI)\n", c.Errors-5)
 			break
 		}
-		fmt.Fprintf(w, "  failed %s %s: %s\n", f.Kind, f.URL, f.Error)
+		fmt.Fprintf(w, "  failed %s %s: %s\n", f.Kind, f.URL, strings.TrimPrefix(f.Error, f.URL+": "))
 	}
 }
 
