@@ -118,7 +118,16 @@ func TestServeSIGTERMMidSweepResumes(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	text = regexp.MustCompile(`(?m)^schedule:.*$`).ReplaceAll(text, []byte(`schedule: "@every 1h"`))
+	// Alerts go to a webhook receiver that counts them.
+	var alerts atomic.Int64
+	var alertBody atomic.Value
+	hook := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		alertBody.Store(string(b))
+		alerts.Add(1)
+	}))
+	defer hook.Close()
+	text = regexp.MustCompile(`(?m)^schedule:.*$`).ReplaceAll(text, []byte("schedule: \"@every 1h\"\nalerts:\n  webhooks:\n    - url: \""+hook.URL+"\"\n"))
 	if err := os.WriteFile(cfg, text, 0o644); err != nil {
 		t.Fatal(err)
 	}
@@ -158,6 +167,11 @@ func TestServeSIGTERMMidSweepResumes(t *testing.T) {
 		time.Sleep(100 * time.Millisecond)
 	}
 	p.stop(t)
+	if n := alerts.Load(); n != 1 {
+		t.Errorf("webhook got %d alerts, want exactly 1 (for the sweep that finished)", n)
+	} else if body, _ := alertBody.Load().(string); !strings.Contains(body, "Nordvik") && !strings.Contains(body, "Lumora") {
+		t.Errorf("alert names no suspect: %.300s", body)
+	}
 	for _, series := range []string{
 		`patrol_sweeps_total{state="done"} 1`, "patrol_sweep_duration_seconds", "patrol_listings_total",
 		`patrol_pages_fetched_total{marketplace="demo",status="200"}`, "patrol_fetch_seconds_bucket", "patrol_rate_limit_wait_seconds_total",
