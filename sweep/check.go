@@ -2,6 +2,7 @@ package sweep
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/url"
 	"strings"
@@ -55,7 +56,12 @@ func (r *Runner) Check(ctx context.Context, urls []string, match func(host strin
 			continue
 		}
 		l, ferr := r.fetchListing(ctx, m, raw, nil, nil, hist)
-		res.Listing, res.Err = l, ferr
+		res.Listing = l
+		if errors.Is(ferr, ErrRemoved) {
+			res.Removed = true
+		} else {
+			res.Err = ferr
+		}
 		if ferr == nil && l.Flagged {
 			hist.addFlagged(l)
 		}

@@ -444,6 +444,10 @@ func (s *sweepState) process(ctx context.Context, m Marketplace, e store.Frontie
 	}()
 	l, err := s.r.fetchListing(ctx, m, e.URL, e.Queries, s, s.hist)
 	st := s.r.opts.Store
+	if errors.Is(err, ErrRemoved) {
+		// Gone since the search listed it: nothing to judge, nothing failed.
+		return
+	}
 	if err != nil {
 		if ctx.Err() != nil {
 			// Left leased: released and retried when the sweep resumes.
@@ -470,6 +474,10 @@ func (s *sweepState) process(ctx context.Context, m Marketplace, e store.Frontie
 }
 
 var errStore = errors.New("store")
+
+// ErrRemoved is returned by fetchListing for a listing page that is gone
+// (404/410 or the marketplace's removed marker).
+var ErrRemoved = errors.New("listing removed from the marketplace")
 
 // outcome of fetching and judging one listing page.
 type outcome int
@@ -526,7 +534,7 @@ func (r *Runner) fetchListing(ctx context.Context, m Marketplace, rawURL string,
 				return l, fmt.Errorf("%w: %w", errStore, err)
 			}
 		}
-		return l, nil
+		return l, ErrRemoved
 	}
 	if l.FetchedAt.IsZero() {
 		l.FetchedAt = now
