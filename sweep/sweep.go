@@ -560,7 +560,7 @@ func (r *Runner) fetchListing(ctx context.Context, m Marketplace, rawURL string,
 			s.mu.Unlock()
 		}
 		r.observe(old, "unchanged")
-		return old, nil
+		return r.relisted(ctx, old)
 	}
 	images := map[string][]byte{}
 	l.Images = r.fetchImages(ctx, m, l.Images, images, s)
@@ -621,6 +621,30 @@ func (r *Runner) fetchListing(ctx context.Context, m Marketplace, rawURL string,
 			}
 		}
 	} else if r.opts.Index != nil {
+		if err := r.opts.Index.Put(ctx, []listing.Listing{l}); err != nil {
+			r.log.Warn("index update failed; repaired from the store on next start", "err", err)
+		}
+	}
+	return r.relisted(ctx, l)
+}
+
+// relisted notices a listing that was verified removed after a takedown
+// and is live again: it goes back to still_up, with a verdict saying why,
+// so the brand sees the relisting instead of counting it as a success.
+func (r *Runner) relisted(ctx context.Context, l listing.Listing) (listing.Listing, error) {
+	if l.Status != listing.StatusRemoved {
+		return l, nil
+	}
+	v, err := r.opts.Store.SetStatus(ctx, listing.Verdict{
+		ListingID: l.ID, Status: listing.StatusStillUp, Analyst: "patrol",
+		Note: "live again after it was verified removed", At: r.opts.Now().UTC(),
+	})
+	if err != nil {
+		return l, fmt.Errorf("%w: mark %s relisted: %w", errStore, l.ID, err)
+	}
+	r.log.Warn("a removed listing is live again", "id", l.ID, "url", l.URL)
+	l.Status = v.Status
+	if r.opts.Index != nil {
 		if err := r.opts.Index.Put(ctx, []listing.Listing{l}); err != nil {
 			r.log.Warn("index update failed; repaired from the store on next start", "err", err)
 		}

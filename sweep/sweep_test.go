@@ -294,3 +294,36 @@ func TestNarrowerSweepSupersedesUnfinished(t *testing.T) {
 		t.Errorf("superseded sweep = %s, %v, want interrupted", got.State, err)
 	}
 }
+
+func TestRemovedListingLiveAgainIsStillUp(t *testing.T) {
+	ctx := context.Background()
+	srv := newShop(t, shopItems(), 0, nil)
+	st, _ := openStore(t)
+	defer st.Close()
+	opts := sweep.Options{
+		Store: st, Matcher: shopMatcher(t),
+		Marketplaces: []sweep.Marketplace{{Name: "bazaar", Fetcher: shopCrawler(t, srv), Concurrency: 2}},
+		Brands:       []sweep.Brand{{Name: "Zentrix", Terms: []string{"zentrix"}}},
+	}
+	if _, err := sweep.New(opts).Run(ctx); err != nil {
+		t.Fatal(err)
+	}
+	var id listing.ID
+	st.EachListing(ctx, func(l listing.Listing) error {
+		if l.Flagged {
+			id = l.ID
+		}
+		return nil
+	})
+	if _, err := st.SetStatus(ctx, listing.Verdict{ListingID: id, Status: listing.StatusRemoved, Analyst: "verify"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := sweep.New(opts).Run(ctx); err != nil {
+		t.Fatal(err)
+	}
+	l, _ := st.Listing(ctx, id)
+	vs, _ := st.Verdicts(ctx, id)
+	if l.Status != listing.StatusStillUp || len(vs) != 2 || vs[1].Analyst != "patrol" {
+		t.Errorf("after a sweep finds a removed listing live: status %s, verdicts %+v; want still_up by patrol", l.Status, vs)
+	}
+}
