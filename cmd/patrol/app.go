@@ -346,3 +346,15 @@ func (a *app) marketplaceForHost(host string) (string, bool) {
 	}
 	return "", false
 }
+
+// withApp runs fn with the config, store (and index) opened for cmd, and
+// closes them after.
+func (g *globals) withApp(cmd *cobra.Command, withIndex bool, fn func(ctx context.Context, a *app) error) error {
+	ctx := cmd.Context()
+	a, err := g.open(ctx, withIndex)
+	if err != nil {
+		return err
+	}
+	defer a.close()
+	return fn(ctx, a)
+}

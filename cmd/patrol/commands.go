@@ -53,15 +53,11 @@ func newSweepCmd(g *globals) *cobra.Command {
 		Short: "Sweep every marketplace × brand once (resumes an interrupted sweep)",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			ctx := cmd.Context()
-			a, err := g.open(ctx, true)
-			if err != nil {
+			return g.withApp(cmd, true, func(ctx context.Context, a *app) error {
+				sw, err := a.runSweep(ctx, marketplaces, brands, !noProgress)
+				printSweepSummary(g.stdout, sw)
 				return err
-			}
-			defer a.close()
-			sw, err := a.runSweep(ctx, marketplaces, brands, !noProgress)
-			printSweepSummary(g.stdout, sw)
-			return err
+			})
 		},
 	}
 	c.Flags().StringSliceVar(&marketplaces, "marketplace", nil, "only these marketplaces (repeatable)")
@@ -263,19 +259,16 @@ func newExportCmd(g *globals) *cobra.Command {
 			if format != "jsonl" && format != "csv" {
 				return usagef("--format must be jsonl or csv, not %q", format)
 			}
-			a, err := g.open(cmd.Context(), false)
-			if err != nil {
-				return err
-			}
-			defer a.close()
-			ls, err := allListings(cmd.Context(), a.store, func(l listing.Listing) bool { return !flaggedOnly || l.Flagged })
-			if err != nil {
-				return fmt.Errorf("read listings: %w", err)
-			}
-			if format == "csv" {
-				return writeCSV(g.stdout, ls)
-			}
-			return writeJSONL(g.stdout, ls)
+			return g.withApp(cmd, false, func(_ context.Context, a *app) error {
+				ls, err := allListings(cmd.Context(), a.store, func(l listing.Listing) bool { return !flaggedOnly || l.Flagged })
+				if err != nil {
+					return fmt.Errorf("read listings: %w", err)
+				}
+				if format == "csv" {
+					return writeCSV(g.stdout, ls)
+				}
+				return writeJSONL(g.stdout, ls)
+			})
 		},
 	}
 	c.Flags().StringVar(&format, "format", "jsonl", "jsonl or csv")
@@ -365,16 +358,13 @@ func newSearchCmd(g *globals) *cobra.Command {
 			if !asJSON {
 				q.HighlightStyle = index.HighlightANSI
 			}
-			a, err := g.open(cmd.Context(), true)
-			if err != nil {
-				return err
-			}
-			defer a.close()
-			res, err := a.index.Search(cmd.Context(), q)
-			if err != nil {
-				return usagef("search: %v", err)
-			}
-			return printSearch(cmd.Context(), g.stdout, a.store, res, asJSON)
+			return g.withApp(cmd, true, func(_ context.Context, a *app) error {
+				res, err := a.index.Search(cmd.Context(), q)
+				if err != nil {
+					return usagef("search: %v", err)
+				}
+				return printSearch(cmd.Context(), g.stdout, a.store, res, asJSON)
+			})
 		},
 	}
 	c.Flags().StringVar(&q.Brand, "brand", "", "only this brand")
@@ -467,41 +457,37 @@ func newCheckCmd(g *globals) *cobra.Command {
 		Short: "Fetch, score and store the given listing pages (same politeness and evidence as a sweep)",
 		Args:  cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			ctx := cmd.Context()
-			a, err := g.open(ctx, true)
-			if err != nil {
-				return err
-			}
-			defer a.close()
-			opts, err := a.sweepOptions(nil, nil)
-			if err != nil {
-				return err
-			}
-			results := sweep.New(opts).Check(ctx, args, a.marketplaceForHost)
-			var ok []listing.Listing
-			failed := 0
-			for _, r := range results {
-				switch {
-				case r.Err != nil:
-					failed++
-					fmt.Fprintf(g.stderr, "check %s: %v\n", r.URL, r.Err)
-				case r.Removed:
-					fmt.Fprintf(g.stderr, "check %s: listing is gone (removed)\n", r.URL)
-				default:
-					ok = append(ok, r.Listing)
-				}
-			}
-			if asJSON {
-				if err := writeJSONL(g.stdout, ok); err != nil {
+			return g.withApp(cmd, true, func(ctx context.Context, a *app) error {
+				opts, err := a.sweepOptions(nil, nil)
+				if err != nil {
 					return err
 				}
-			} else {
-				printSuspects(g.stdout, ok)
-			}
-			if failed == len(results) {
-				return fmt.Errorf("no URL could be checked")
-			}
-			return nil
+				results := sweep.New(opts).Check(ctx, args, a.marketplaceForHost)
+				var ok []listing.Listing
+				failed := 0
+				for _, r := range results {
+					switch {
+					case r.Err != nil:
+						failed++
+						fmt.Fprintf(g.stderr, "check %s: %v\n", r.URL, r.Err)
+					case r.Removed:
+						fmt.Fprintf(g.stderr, "check %s: listing is gone (removed)\n", r.URL)
+					default:
+						ok = append(ok, r.Listing)
+					}
+				}
+				if asJSON {
+					if err := writeJSONL(g.stdout, ok); err != nil {
+						return err
+					}
+				} else {
+					printSuspects(g.stdout, ok)
+				}
+				if failed == len(results) {
+					return fmt.Errorf("no URL could be checked")
+				}
+				return nil
+			})
 		},
 	}
 	c.Flags().BoolVar(&asJSON, "json", false, "one JSON object per line, as export")
@@ -514,23 +500,19 @@ func newRescoreCmd(g *globals) *cobra.Command {
 		Short: "Re-run the matcher over stored listings after the config changed (no crawling)",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			ctx := cmd.Context()
-			a, err := g.open(ctx, true)
-			if err != nil {
-				return err
-			}
-			defer a.close()
-			m, err := a.matcher()
-			if err != nil {
-				return err
-			}
-			opts := sweep.Options{Store: a.store, Index: a.index, Matcher: m, Log: a.log}
-			scored, changed, err := sweep.New(opts).Rescore(ctx)
-			if err != nil {
-				return fmt.Errorf("rescore: %w", err)
-			}
-			fmt.Fprintf(g.stdout, "rescored %d listings, %d changed\n", scored, changed)
-			return nil
+			return g.withApp(cmd, true, func(ctx context.Context, a *app) error {
+				m, err := a.matcher()
+				if err != nil {
+					return err
+				}
+				opts := sweep.Options{Store: a.store, Index: a.index, Matcher: m, Log: a.log}
+				scored, changed, err := sweep.New(opts).Rescore(ctx)
+				if err != nil {
+					return fmt.Errorf("rescore: %w", err)
+				}
+				fmt.Fprintf(g.stdout, "rescored %d listings, %d changed\n", scored, changed)
+				return nil
+			})
 		},
 	}
 }
@@ -574,25 +556,22 @@ func newReviewCmd(g *globals) *cobra.Command {
 		Short: "Flagged listings awaiting review, highest score first",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			a, err := g.open(cmd.Context(), false)
-			if err != nil {
-				return err
-			}
-			defer a.close()
-			ls, err := allListings(cmd.Context(), a.store, func(l listing.Listing) bool {
-				if brand != "" && !strings.EqualFold(l.Brand, brand) {
-					return false
+			return g.withApp(cmd, false, func(_ context.Context, a *app) error {
+				ls, err := allListings(cmd.Context(), a.store, func(l listing.Listing) bool {
+					if brand != "" && !strings.EqualFold(l.Brand, brand) {
+						return false
+					}
+					return l.Flagged && (all || l.Status == listing.StatusNew)
+				})
+				if err != nil {
+					return fmt.Errorf("read queue: %w", err)
 				}
-				return l.Flagged && (all || l.Status == listing.StatusNew)
+				if asJSON {
+					return writeJSONL(g.stdout, ls)
+				}
+				printSuspects(g.stdout, ls)
+				return nil
 			})
-			if err != nil {
-				return fmt.Errorf("read queue: %w", err)
-			}
-			if asJSON {
-				return writeJSONL(g.stdout, ls)
-			}
-			printSuspects(g.stdout, ls)
-			return nil
 		},
 	}
 	list.Flags().BoolVar(&asJSON, "json", false, "one JSON object per line, as export")
@@ -609,39 +588,35 @@ func verdictCmd(g *globals, verb string, status listing.Status) *cobra.Command {
 		Short: strings.ToUpper(verb[:1]) + verb[1:] + " listings by ID (as in export)",
 		Args:  cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			ctx := cmd.Context()
-			a, err := g.open(ctx, true)
-			if err != nil {
-				return err
-			}
-			defer a.close()
-			if analyst == "" {
-				analyst = os.Getenv("USER")
-			}
-			if analyst == "" {
-				analyst = "cli"
-			}
-			var changed []listing.Listing
-			for _, id := range args {
-				v, err := a.store.SetStatus(ctx, listing.Verdict{ListingID: listing.ID(id), Status: status, Analyst: analyst, Note: note})
-				if err != nil {
-					if errors.Is(err, store.ErrNotFound) {
-						return usagef("%s %s: no such listing", verb, id)
+			return g.withApp(cmd, true, func(ctx context.Context, a *app) error {
+				if analyst == "" {
+					analyst = os.Getenv("USER")
+				}
+				if analyst == "" {
+					analyst = "cli"
+				}
+				var changed []listing.Listing
+				for _, id := range args {
+					v, err := a.store.SetStatus(ctx, listing.Verdict{ListingID: listing.ID(id), Status: status, Analyst: analyst, Note: note})
+					if err != nil {
+						if errors.Is(err, store.ErrNotFound) {
+							return usagef("%s %s: no such listing", verb, id)
+						}
+						return fmt.Errorf("%s %s: %w", verb, id, err)
 					}
-					return fmt.Errorf("%s %s: %w", verb, id, err)
+					a.audit(ctx, analyst, verb, id, string(v.Previous), string(status), note)
+					l, err := a.store.Listing(ctx, listing.ID(id))
+					if err != nil {
+						return err
+					}
+					changed = append(changed, l)
+					fmt.Fprintf(g.stdout, "%s %s (was %s)\n", verb+"ed", id, v.Previous)
 				}
-				a.audit(ctx, analyst, verb, id, string(v.Previous), string(status), note)
-				l, err := a.store.Listing(ctx, listing.ID(id))
-				if err != nil {
-					return err
+				if err := a.index.Put(ctx, changed); err != nil {
+					a.log.Warn("index update failed; repaired on next start", "err", err)
 				}
-				changed = append(changed, l)
-				fmt.Fprintf(g.stdout, "%s %s (was %s)\n", verb+"ed", id, v.Previous)
-			}
-			if err := a.index.Put(ctx, changed); err != nil {
-				a.log.Warn("index update failed; repaired on next start", "err", err)
-			}
-			return nil
+				return nil
+			})
 		},
 	}
 	c.Flags().StringVar(&analyst, "analyst", "", "who decides (default $USER)")

@@ -118,77 +118,73 @@ func newNoticesDraftCmd(g *globals) *cobra.Command {
 			if err != nil {
 				return usageError{err}
 			}
-			ctx := cmd.Context()
-			a, err := g.open(ctx, false)
-			if err != nil {
-				return err
-			}
-			defer a.close()
-			req := notice.DraftRequest{
-				Platform: p, Format: f, Brands: noticeBrands(a.cfg), Now: time.Now().UTC(),
-				Checker: a.newChecker(), MaxSnapshotAge: a.cfg.Notices.MaxSnapshotAge,
-			}
-			tdir := a.cfg.Notices.Templates
-			if tdir == "" {
-				tdir = filepath.Join(a.cfg.Dir, "templates")
-			}
-			if st, err := os.Stat(tdir); err == nil && st.IsDir() {
-				req.Templates = os.DirFS(tdir)
-			}
-			if req.History, err = a.store.Notices(ctx, store.NoticeFilter{}); err != nil {
-				return fmt.Errorf("read notice history: %w", err)
-			}
-			ls, err := allListings(ctx, a.store, func(l listing.Listing) bool {
-				return l.Status == listing.StatusConfirmed && (brand == "" || strings.EqualFold(l.Brand, brand))
+			return g.withApp(cmd, false, func(ctx context.Context, a *app) error {
+				req := notice.DraftRequest{
+					Platform: p, Format: f, Brands: noticeBrands(a.cfg), Now: time.Now().UTC(),
+					Checker: a.newChecker(), MaxSnapshotAge: a.cfg.Notices.MaxSnapshotAge,
+				}
+				tdir := a.cfg.Notices.Templates
+				if tdir == "" {
+					tdir = filepath.Join(a.cfg.Dir, "templates")
+				}
+				if st, err := os.Stat(tdir); err == nil && st.IsDir() {
+					req.Templates = os.DirFS(tdir)
+				}
+				if req.History, err = a.store.Notices(ctx, store.NoticeFilter{}); err != nil {
+					return fmt.Errorf("read notice history: %w", err)
+				}
+				ls, err := allListings(ctx, a.store, func(l listing.Listing) bool {
+					return l.Status == listing.StatusConfirmed && (brand == "" || strings.EqualFold(l.Brand, brand))
+				})
+				if err != nil {
+					return fmt.Errorf("read confirmed listings: %w", err)
+				}
+				for _, l := range ls {
+					it := notice.Item{Listing: l}
+					snaps, err := a.store.Snapshots(ctx, l.ID)
+					if err != nil {
+						return err
+					}
+					if len(snaps) > 0 {
+						it.Snapshot = &snaps[0]
+					}
+					if it.TestBuys, err = a.store.TestBuys(ctx, l.ID); err != nil {
+						return err
+					}
+					req.Items = append(req.Items, it)
+				}
+				if len(req.Items) == 0 {
+					fmt.Fprintln(g.stderr, "no confirmed listings to draft notices for (patrol review confirm ID)")
+					return nil
+				}
+				res, err := notice.Draft(ctx, req)
+				if err != nil {
+					return fmt.Errorf("draft notices: %w", err)
+				}
+				for _, n := range res.Notices {
+					if err := a.store.PutNotice(ctx, n.Record); err != nil {
+						return fmt.Errorf("record notice %s: %w", n.ID, err)
+					}
+					a.audit(ctx, actor(), "notice.draft", n.ID, "", string(listing.NoticeDrafted), fmt.Sprintf("%s, %d listings", n.Platform, len(n.ListingIDs)))
+				}
+				for _, r := range res.Refused {
+					fmt.Fprintf(g.stderr, "refused %s (%s): %s\n", r.ListingID, r.URL, r.Reason)
+				}
+				for _, w := range res.Warnings {
+					fmt.Fprintf(g.stderr, "warning: %s\n", w)
+				}
+				if out != "" {
+					files, err := notice.WriteDir(out, res.Notices)
+					if err != nil {
+						return fmt.Errorf("write notices: %w", err)
+					}
+					for _, f := range files {
+						fmt.Fprintln(g.stdout, f)
+					}
+					return nil
+				}
+				return notice.WriteAll(g.stdout, res.Notices)
 			})
-			if err != nil {
-				return fmt.Errorf("read confirmed listings: %w", err)
-			}
-			for _, l := range ls {
-				it := notice.Item{Listing: l}
-				snaps, err := a.store.Snapshots(ctx, l.ID)
-				if err != nil {
-					return err
-				}
-				if len(snaps) > 0 {
-					it.Snapshot = &snaps[0]
-				}
-				if it.TestBuys, err = a.store.TestBuys(ctx, l.ID); err != nil {
-					return err
-				}
-				req.Items = append(req.Items, it)
-			}
-			if len(req.Items) == 0 {
-				fmt.Fprintln(g.stderr, "no confirmed listings to draft notices for (patrol review confirm ID)")
-				return nil
-			}
-			res, err := notice.Draft(ctx, req)
-			if err != nil {
-				return fmt.Errorf("draft notices: %w", err)
-			}
-			for _, n := range res.Notices {
-				if err := a.store.PutNotice(ctx, n.Record); err != nil {
-					return fmt.Errorf("record notice %s: %w", n.ID, err)
-				}
-				a.audit(ctx, actor(), "notice.draft", n.ID, "", string(listing.NoticeDrafted), fmt.Sprintf("%s, %d listings", n.Platform, len(n.ListingIDs)))
-			}
-			for _, r := range res.Refused {
-				fmt.Fprintf(g.stderr, "refused %s (%s): %s\n", r.ListingID, r.URL, r.Reason)
-			}
-			for _, w := range res.Warnings {
-				fmt.Fprintf(g.stderr, "warning: %s\n", w)
-			}
-			if out != "" {
-				files, err := notice.WriteDir(out, res.Notices)
-				if err != nil {
-					return fmt.Errorf("write notices: %w", err)
-				}
-				for _, f := range files {
-					fmt.Fprintln(g.stdout, f)
-				}
-				return nil
-			}
-			return notice.WriteAll(g.stdout, res.Notices)
 		},
 	}
 	c.Flags().StringVar(&platform, "platform", "dmca", "dmca, alibaba, ebay-vero, amazon or dsa")
@@ -213,31 +209,28 @@ func newNoticesListCmd(g *globals) *cobra.Command {
 		Short: "Notices on record with their state",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			a, err := g.open(cmd.Context(), false)
-			if err != nil {
-				return err
-			}
-			defer a.close()
-			ns, err := a.store.Notices(cmd.Context(), store.NoticeFilter{Platform: platform})
-			if err != nil {
-				return fmt.Errorf("read notices: %w", err)
-			}
-			if asJSON {
-				enc := json.NewEncoder(g.stdout)
-				enc.SetEscapeHTML(false)
-				for _, n := range ns {
-					n.Body = ""
-					if err := enc.Encode(n); err != nil {
-						return err
+			return g.withApp(cmd, false, func(_ context.Context, a *app) error {
+				ns, err := a.store.Notices(cmd.Context(), store.NoticeFilter{Platform: platform})
+				if err != nil {
+					return fmt.Errorf("read notices: %w", err)
+				}
+				if asJSON {
+					enc := json.NewEncoder(g.stdout)
+					enc.SetEscapeHTML(false)
+					for _, n := range ns {
+						n.Body = ""
+						if err := enc.Encode(n); err != nil {
+							return err
+						}
 					}
+					return nil
+				}
+				fmt.Fprintf(g.stdout, "%-24s %-10s %-10s %-14s %8s  %s\n", "ID", "PLATFORM", "BRAND", "STATE", "LISTINGS", "DRAFTED")
+				for _, n := range ns {
+					fmt.Fprintf(g.stdout, "%-24s %-10s %-10s %-14s %8d  %s\n", n.ID, n.Platform, truncate(n.Brand, 10), n.State, len(n.Listings), n.DraftedAt.Format(time.DateTime))
 				}
 				return nil
-			}
-			fmt.Fprintf(g.stdout, "%-24s %-10s %-10s %-14s %8s  %s\n", "ID", "PLATFORM", "BRAND", "STATE", "LISTINGS", "DRAFTED")
-			for _, n := range ns {
-				fmt.Fprintf(g.stdout, "%-24s %-10s %-10s %-14s %8d  %s\n", n.ID, n.Platform, truncate(n.Brand, 10), n.State, len(n.Listings), n.DraftedAt.Format(time.DateTime))
-			}
-			return nil
+			})
 		},
 	}
 	c.Flags().BoolVar(&asJSON, "json", false, "one JSON object per line")
@@ -251,25 +244,21 @@ func newNoticesMarkSentCmd(g *globals) *cobra.Command {
 		Short: "Record that notices were filed with the platform",
 		Args:  cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			ctx := cmd.Context()
-			a, err := g.open(ctx, true)
-			if err != nil {
-				return err
-			}
-			defer a.close()
-			for _, id := range args {
-				n, err := a.store.MarkSent(ctx, id, actor(), time.Now().UTC())
-				if err != nil {
-					if errors.Is(err, store.ErrNotFound) {
-						return usagef("mark-sent %s: no such notice", id)
+			return g.withApp(cmd, true, func(ctx context.Context, a *app) error {
+				for _, id := range args {
+					n, err := a.store.MarkSent(ctx, id, actor(), time.Now().UTC())
+					if err != nil {
+						if errors.Is(err, store.ErrNotFound) {
+							return usagef("mark-sent %s: no such notice", id)
+						}
+						return fmt.Errorf("mark-sent %s: %w", id, err)
 					}
-					return fmt.Errorf("mark-sent %s: %w", id, err)
+					a.audit(ctx, actor(), "notice.sent", id, string(listing.NoticeDrafted), string(n.State), "")
+					a.reindexListings(ctx, n.ListingIDs())
+					fmt.Fprintf(g.stdout, "notice %s sent (%d listings)\n", id, len(n.Listings))
 				}
-				a.audit(ctx, actor(), "notice.sent", id, string(listing.NoticeDrafted), string(n.State), "")
-				a.reindexListings(ctx, n.ListingIDs())
-				fmt.Fprintf(g.stdout, "notice %s sent (%d listings)\n", id, len(n.Listings))
-			}
-			return nil
+				return nil
+			})
 		},
 	}
 }
@@ -310,36 +299,33 @@ func newNoticesMarkCmd(g *globals) *cobra.Command {
 			if n != 1 {
 				return usagef("give exactly one of --rejected, --counter-notice, --retracted")
 			}
-			ctx := cmd.Context()
-			a, err := g.open(ctx, true)
-			if err != nil {
-				return err
-			}
-			defer a.close()
-			id, now := args[0], time.Now().UTC()
-			var rec listing.Notice
-			var action string
-			switch {
-			case rejected:
-				action = "notice.rejected"
-				rec, err = a.store.MarkRejected(ctx, id, actor(), note, now)
-			case counter:
-				action = "notice.counter_notice"
-				rec, err = a.store.MarkCounterNotice(ctx, id, actor(), note, now)
-			default:
-				action = "notice.retracted"
-				rec, err = a.store.MarkRetracted(ctx, id, actor(), note, now)
-			}
-			if err != nil {
-				if errors.Is(err, store.ErrNotFound) {
-					return usagef("mark %s: no such notice", id)
+			return g.withApp(cmd, true, func(ctx context.Context, a *app) error {
+				id, now := args[0], time.Now().UTC()
+				var rec listing.Notice
+				var action string
+				var err error
+				switch {
+				case rejected:
+					action = "notice.rejected"
+					rec, err = a.store.MarkRejected(ctx, id, actor(), note, now)
+				case counter:
+					action = "notice.counter_notice"
+					rec, err = a.store.MarkCounterNotice(ctx, id, actor(), note, now)
+				default:
+					action = "notice.retracted"
+					rec, err = a.store.MarkRetracted(ctx, id, actor(), note, now)
 				}
-				return fmt.Errorf("mark %s: %w", id, err)
-			}
-			a.audit(ctx, actor(), action, id, "", string(rec.State), note)
-			a.reindexListings(ctx, rec.ListingIDs())
-			fmt.Fprintf(g.stdout, "notice %s is now %s\n", id, rec.State)
-			return nil
+				if err != nil {
+					if errors.Is(err, store.ErrNotFound) {
+						return usagef("mark %s: no such notice", id)
+					}
+					return fmt.Errorf("mark %s: %w", id, err)
+				}
+				a.audit(ctx, actor(), action, id, "", string(rec.State), note)
+				a.reindexListings(ctx, rec.ListingIDs())
+				fmt.Fprintf(g.stdout, "notice %s is now %s\n", id, rec.State)
+				return nil
+			})
 		},
 	}
 	c.Flags().BoolVar(&rejected, "rejected", false, "the platform rejected the notice")
@@ -400,78 +386,74 @@ func newVerifyCmd(g *globals) *cobra.Command {
 		Short: "Re-check listings with sent notices; record taken down or still up",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			ctx := cmd.Context()
-			a, err := g.open(ctx, true)
-			if err != nil {
-				return err
-			}
-			defer a.close()
-			m, err := a.matcher()
-			if err != nil {
-				return err
-			}
-			ns, err := a.store.Notices(ctx, store.NoticeFilter{States: []listing.NoticeState{listing.NoticeSent, listing.NoticeStillUp}})
-			if err != nil {
-				return fmt.Errorf("read sent notices: %w", err)
-			}
-			chk := a.newChecker()
-			var removed, up, unsure int
-			for _, n := range ns {
-				for _, nl := range n.Listings {
-					if nl.Outcome == listing.OutcomeRemoved {
-						continue
-					}
-					l, err := a.store.Listing(ctx, nl.ID)
-					if err != nil {
-						return fmt.Errorf("read listing %s: %w", nl.ID, err)
-					}
-					cr, mk, err := chk.crawler(l.Marketplace)
-					if err != nil {
-						fmt.Fprintf(g.stderr, "verify %s: %v\n", l.URL, err)
-						unsure++
-						continue
-					}
-					page, err := cr.Fetch(ctx, l.URL)
-					if err != nil {
-						fmt.Fprintf(g.stderr, "verify %s: %v (not recorded)\n", l.URL, err)
-						unsure++
-						continue
-					}
-					status := page.Snapshot.Status
-					if page.Removed && status < 400 && mk.RemovedMarker == "" {
-						status = 410
-					}
-					fresh := page.Listing
-					m.Score(&fresh, nil)
-					gone, detail := notice.Removal(status, page.Snapshot.HTML, mk.RemovedMarker, fresh.Brand != "")
-					if strings.HasPrefix(detail, "inconclusive") {
-						fmt.Fprintf(g.stderr, "verify %s: %s (not recorded)\n", l.URL, detail)
-						unsure++
-						continue
-					}
-					if !page.Removed {
-						snap := page.Snapshot
-						snap.ListingID = l.ID
-						if err := a.store.PutSnapshot(ctx, snap); err != nil {
-							return err
-						}
-					}
-					rec, err := a.store.MarkVerified(ctx, n.ID, l.ID, gone, detail, time.Now().UTC())
-					if err != nil {
-						return fmt.Errorf("record verification of %s: %w", l.ID, err)
-					}
-					a.audit(ctx, actor(), "notice.verify", n.ID, string(n.State), string(rec.State), string(l.ID)+": "+detail)
-					a.reindexListings(ctx, []listing.ID{l.ID})
-					if gone {
-						removed++
-					} else {
-						up++
-					}
-					fmt.Fprintf(g.stdout, "%s %s: %s\n", l.ID, l.URL, detail)
+			return g.withApp(cmd, true, func(ctx context.Context, a *app) error {
+				m, err := a.matcher()
+				if err != nil {
+					return err
 				}
-			}
-			fmt.Fprintf(g.stdout, "verified: %d removed, %d still up, %d could not be checked\n", removed, up, unsure)
-			return nil
+				ns, err := a.store.Notices(ctx, store.NoticeFilter{States: []listing.NoticeState{listing.NoticeSent, listing.NoticeStillUp}})
+				if err != nil {
+					return fmt.Errorf("read sent notices: %w", err)
+				}
+				chk := a.newChecker()
+				var removed, up, unsure int
+				for _, n := range ns {
+					for _, nl := range n.Listings {
+						if nl.Outcome == listing.OutcomeRemoved {
+							continue
+						}
+						l, err := a.store.Listing(ctx, nl.ID)
+						if err != nil {
+							return fmt.Errorf("read listing %s: %w", nl.ID, err)
+						}
+						cr, mk, err := chk.crawler(l.Marketplace)
+						if err != nil {
+							fmt.Fprintf(g.stderr, "verify %s: %v\n", l.URL, err)
+							unsure++
+							continue
+						}
+						page, err := cr.Fetch(ctx, l.URL)
+						if err != nil {
+							fmt.Fprintf(g.stderr, "verify %s: %v (not recorded)\n", l.URL, err)
+							unsure++
+							continue
+						}
+						status := page.Snapshot.Status
+						if page.Removed && status < 400 && mk.RemovedMarker == "" {
+							status = 410
+						}
+						fresh := page.Listing
+						m.Score(&fresh, nil)
+						gone, detail := notice.Removal(status, page.Snapshot.HTML, mk.RemovedMarker, fresh.Brand != "")
+						if strings.HasPrefix(detail, "inconclusive") {
+							fmt.Fprintf(g.stderr, "verify %s: %s (not recorded)\n", l.URL, detail)
+							unsure++
+							continue
+						}
+						if !page.Removed {
+							snap := page.Snapshot
+							snap.ListingID = l.ID
+							if err := a.store.PutSnapshot(ctx, snap); err != nil {
+								return err
+							}
+						}
+						rec, err := a.store.MarkVerified(ctx, n.ID, l.ID, gone, detail, time.Now().UTC())
+						if err != nil {
+							return fmt.Errorf("record verification of %s: %w", l.ID, err)
+						}
+						a.audit(ctx, actor(), "notice.verify", n.ID, string(n.State), string(rec.State), string(l.ID)+": "+detail)
+						a.reindexListings(ctx, []listing.ID{l.ID})
+						if gone {
+							removed++
+						} else {
+							up++
+						}
+						fmt.Fprintf(g.stdout, "%s %s: %s\n", l.ID, l.URL, detail)
+					}
+				}
+				fmt.Fprintf(g.stdout, "verified: %d removed, %d still up, %d could not be checked\n", removed, up, unsure)
+				return nil
+			})
 		},
 	}
 }

@@ -26,19 +26,15 @@ func newReportCmd(g *globals) *cobra.Command {
 			if err != nil {
 				return usageError{err}
 			}
-			ctx := cmd.Context()
-			a, err := g.open(ctx, false)
-			if err != nil {
-				return err
-			}
-			defer a.close()
-			rep, err := buildReport(ctx, a.store, time.Now().UTC(), window)
-			if err != nil {
-				return err
-			}
-			stats := rep.Enforcement.(notice.Report)
-			rep.WriteEnforcement = func(w io.Writer, _ string) error { return notice.WriteReport(w, stats, nf) }
-			return rep.Write(g.stdout, format)
+			return g.withApp(cmd, false, func(ctx context.Context, a *app) error {
+				rep, err := buildReport(ctx, a.store, time.Now().UTC(), window)
+				if err != nil {
+					return err
+				}
+				stats := rep.Enforcement.(notice.Report)
+				rep.WriteEnforcement = func(w io.Writer, _ string) error { return notice.WriteReport(w, stats, nf) }
+				return rep.Write(g.stdout, format)
+			})
 		},
 	}
 	c.Flags().StringVar(&format, "format", "text", "text, csv or json")

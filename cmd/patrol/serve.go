@@ -40,13 +40,10 @@ taking work, lets pages in flight finish, records the sweep as interrupted
 (the next run resumes it) and exits; a second signal exits at once.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			a, err := g.open(cmd.Context(), true)
-			if err != nil {
-				return err
-			}
-			defer a.close()
-			a.insecureCookies = insecure
-			return a.serve(cmd.Context(), addr)
+			return g.withApp(cmd, true, func(_ context.Context, a *app) error {
+				a.insecureCookies = insecure
+				return a.serve(cmd.Context(), addr)
+			})
 		},
 	}
 	c.Flags().StringVar(&addr, "addr", "127.0.0.1:8080", "listen address (loopback by default)")

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"context"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -32,25 +33,21 @@ func newUserCmd(g *globals) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			ctx := cmd.Context()
-			a, err := g.open(ctx, false)
-			if err != nil {
-				return err
-			}
-			defer a.close()
-			if err := a.store.AddUser(ctx, args[0], r, pw); err != nil {
-				return fmt.Errorf("add user %s: %w", args[0], err)
-			}
-			a.audit(ctx, actor(), "user.add", args[0], "", string(r), "")
-			fmt.Fprintf(g.stdout, "user %s added as %s\n", args[0], r)
-			if token {
-				tok, err := a.store.CreateToken(ctx, args[0], "cli")
-				if err != nil {
-					return fmt.Errorf("create API token: %w", err)
+			return g.withApp(cmd, false, func(ctx context.Context, a *app) error {
+				if err := a.store.AddUser(ctx, args[0], r, pw); err != nil {
+					return fmt.Errorf("add user %s: %w", args[0], err)
 				}
-				fmt.Fprintf(g.stdout, "API token (shown once): %s\n", tok)
-			}
-			return nil
+				a.audit(ctx, actor(), "user.add", args[0], "", string(r), "")
+				fmt.Fprintf(g.stdout, "user %s added as %s\n", args[0], r)
+				if token {
+					tok, err := a.store.CreateToken(ctx, args[0], "cli")
+					if err != nil {
+						return fmt.Errorf("create API token: %w", err)
+					}
+					fmt.Fprintf(g.stdout, "API token (shown once): %s\n", tok)
+				}
+				return nil
+			})
 		},
 	}
 	add.Flags().StringVar(&role, "role", "analyst", "analyst, approver or admin")
@@ -92,18 +89,14 @@ func newAuditCmd(g *globals) *cobra.Command {
 			if format != "jsonl" {
 				return usagef("--format must be jsonl")
 			}
-			ctx := cmd.Context()
-			a, err := g.open(ctx, false)
-			if err != nil {
-				return err
-			}
-			defer a.close()
-			if err := a.store.VerifyAudit(ctx); err != nil {
-				return fmt.Errorf("audit log: %w", err)
-			}
-			enc := json.NewEncoder(g.stdout)
-			enc.SetEscapeHTML(false)
-			return a.store.Audit(ctx, func(e store.AuditEntry) error { return enc.Encode(e) })
+			return g.withApp(cmd, false, func(ctx context.Context, a *app) error {
+				if err := a.store.VerifyAudit(ctx); err != nil {
+					return fmt.Errorf("audit log: %w", err)
+				}
+				enc := json.NewEncoder(g.stdout)
+				enc.SetEscapeHTML(false)
+				return a.store.Audit(ctx, func(e store.AuditEntry) error { return enc.Encode(e) })
+			})
 		},
 	}
 	c.Flags().StringVar(&format, "format", "jsonl", "jsonl")
