@@ -5,6 +5,7 @@ import (
 	"io"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // Describe writes what was understood from the file, defaults included, so
@@ -38,6 +39,7 @@ func (c *Config) Describe(w io.Writer) error {
 		}
 		p.field(2, "threshold", fmt.Sprintf("%s (flagged when score >= threshold)", formatFloat(b.Threshold)))
 		p.field(2, "min price ratio", fmt.Sprintf("%s (a price below %s%% of MSRP is a signal)", formatFloat(b.MinPriceRatio), formatFloat(b.MinPriceRatio*100)))
+		p.field(2, "variant queries", fmt.Sprintf("%d disguised spellings searched besides the terms", b.VariantQueries))
 		if len(b.ReferenceImages) == 0 {
 			p.field(2, "reference images", "none")
 		}
@@ -90,6 +92,9 @@ func (c *Config) Describe(w io.Writer) error {
 		if m.RemovedMarker != "" {
 			p.field(2, "removed marker", strconv.Quote(m.RemovedMarker))
 		}
+		if m.Schedule != "" {
+			p.field(2, "schedule", m.Schedule)
+		}
 		p.line("    selectors:")
 		for _, s := range []struct{ name, sel string }{
 			{"result_link", m.Selectors.ResultLink},
@@ -104,7 +109,47 @@ func (c *Config) Describe(w io.Writer) error {
 			p.field(3, s.name, orDefault(s.sel, "none: structured data only"))
 		}
 	}
+	c.describeOperations(p)
 	return p.err
+}
+
+// describeOperations prints the sections beyond brands and marketplaces,
+// secrets left out.
+func (c *Config) describeOperations(p *printer) {
+	p.line("")
+	p.field(0, "notices", fmt.Sprintf("evidence older than %s is re-fetched before it is cited; templates %s",
+		c.Notices.MaxSnapshotAge, orDefault(c.Notices.Templates, "built in (or <config dir>/templates)")))
+	var rx []string
+	for _, w := range c.Alerts.Webhooks {
+		rx = append(rx, "webhook "+orDefault(w.Name, orDefault(w.Format, "json")))
+	}
+	if c.Alerts.Email.Host != "" {
+		rx = append(rx, fmt.Sprintf("email to %s via %s", strings.Join(c.Alerts.Email.To, ", "), c.Alerts.Email.Host))
+	}
+	if len(rx) == 0 {
+		p.field(0, "alerts", "none")
+	} else {
+		p.field(0, "alerts", strings.Join(rx, "; ")+fmt.Sprintf(" (min score %s)", formatFloat(c.Alerts.MinScore)))
+	}
+	if c.Metrics.Token != "" {
+		p.field(0, "metrics", "/metrics needs a bearer token")
+	} else {
+		p.field(0, "metrics", "/metrics open (no token)")
+	}
+	if c.Retention.DismissedAfter == 0 && c.Retention.UnchangedAfter == 0 {
+		p.field(0, "retention", "keep everything")
+	} else {
+		p.field(0, "retention", fmt.Sprintf("dismissed after %s, unchanged after %s, %s",
+			orDefault(durationOrNever(c.Retention.DismissedAfter), ""), orDefault(durationOrNever(c.Retention.UnchangedAfter), ""),
+			orDefault(c.Retention.Schedule, "@daily")))
+	}
+}
+
+func durationOrNever(d time.Duration) string {
+	if d == 0 {
+		return "never"
+	}
+	return d.String()
 }
 
 // printer writes indented lines and keeps the first write error, so
