@@ -12,6 +12,7 @@ package index
 import (
 	"context"
 	"crypto/sha256"
+	"encoding/base64"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -159,8 +160,20 @@ func Stamp(l listing.Listing) string {
 // hex digits of its SHA-256. The full stamp, some 80 bytes unique to every
 // listing, was the largest keyword in the index.
 func Version(l listing.Listing) string {
+	return hex.EncodeToString(versionBytes(l))
+}
+
+// versionBytes is the 8 bytes of Version(l).
+func versionBytes(l listing.Listing) []byte {
 	sum := sha256.Sum256([]byte(Stamp(l)))
-	return hex.EncodeToString(sum[:8])
+	return sum[:8]
+}
+
+// versionKey is Version(l) as the index holds it: its 8 bytes in 11
+// characters of URL-safe base64. Raw bytes cannot be used: Bleve separates
+// the terms of a doc value with 0xff.
+func versionKey(l listing.Listing) string {
+	return base64.RawURLEncoding.EncodeToString(versionBytes(l))
 }
 
 // Versions returns every indexed ID with the version (see Version) it was
@@ -225,7 +238,11 @@ func (ix *Index) scan(ctx context.Context, withVer bool, fn func(id listing.ID, 
 		ver := ""
 		if withVer {
 			err = dvr.VisitDocValues(iid, func(_ string, term []byte) {
-				ver = string(term)
+				b, err := base64.RawURLEncoding.DecodeString(string(term))
+				if err != nil {
+					b = term // written before versions were shortened
+				}
+				ver = hex.EncodeToString(b)
 			})
 			if err != nil {
 				return fmt.Errorf("version of %s: %w", ext, err)

@@ -2,6 +2,7 @@ package index
 
 import (
 	"fmt"
+	"math"
 	"strings"
 	"unicode"
 
@@ -58,16 +59,18 @@ const foldedAnalyzer = "patrol_folded"
 // newMapping returns the explicit mapping. Nothing is stored (the store
 // has the text; highlights are built from it), there is no _all field
 // (unqualified query text is expanded to title, description and folded),
-// term vectors are kept only on the three text fields because phrase
-// queries and highlights need positions, and doc values only where a sort,
-// a facet or Versions reads them.
+// doc values only where a sort, a facet or Versions reads them, and term
+// vectors only on the folded field.
 //
-// Positions are kept for title and folded (the folded title) only: phrase
-// queries are about titles, where a product name is written. Description
-// positions would have made up a third of the index; a phrase aimed at the
-// description (description:"mirror grade") therefore matches descriptions
-// holding all of its words, and unqualified phrases search title and
-// folded. Description highlights are rebuilt from the query's terms.
+// Positions serve phrase queries, and phrases are about titles, where a
+// product name is written: the folded field holds the whole title (folded,
+// lower-cased, not stemmed), so phrases, with or without the title:
+// prefix, search it alone and match the words as written there, up to
+// case and disguise. Positions on title and description would have made up
+// over a third of the index and doubled the work of every phrase. A phrase
+// aimed at the description (description:"mirror grade") matches
+// descriptions holding all of its words. Highlights need no term vectors:
+// they are rebuilt from the store's text and the query's terms.
 func newMapping() (mapping.IndexMapping, error) {
 	im := bleve.NewIndexMapping()
 	err := im.AddCustomAnalyzer(foldedAnalyzer, map[string]interface{}{
@@ -111,10 +114,11 @@ func newMapping() (mapping.IndexMapping, error) {
 	flag.DocValues = false
 
 	dm := bleve.NewDocumentStaticMapping()
-	dm.AddFieldMappingsAt(fieldTitle, text(en.AnalyzerName))
-	desc := text(en.AnalyzerName)
-	desc.IncludeTermVectors = false
-	dm.AddFieldMappingsAt(fieldDescription, desc)
+
+	plain := text(en.AnalyzerName)
+	plain.IncludeTermVectors = false
+	dm.AddFieldMappingsAt(fieldTitle, plain)
+	dm.AddFieldMappingsAt(fieldDescription, plain)
 	dm.AddFieldMappingsAt(fieldFolded, text(foldedAnalyzer))
 	dm.AddFieldMappingsAt(fieldSeller, keyword(true))
 	dm.AddFieldMappingsAt(fieldMarketplace, keyword(true))
@@ -166,7 +170,7 @@ const (
 	// relevance breaks the relevance order and the JSON output. Only
 	// keys that no query matches skip them.
 	optKeyword = bleveindex.IndexField | bleveindex.DocValues
-	optDay     = bleveindex.IndexField
+	optFilter  = bleveindex.IndexField
 	optOpaque  = optKeyword | bleveindex.SkipFreqNorm
 	// Sort keys are read one document at a time for each hit: one small
 	// uncompressed doc value per document beats decompressing a chunk of
@@ -183,7 +187,7 @@ func (ix *Index) newDoc(l *listing.Listing) *document.Document {
 	text := func(name, v string, a analysis.Analyzer) {
 		d.AddField(document.NewTextFieldCustom(name, nil, []byte(v), optText, a))
 	}
-	text(fieldTitle, l.Title, ix.an.english)
+	d.AddField(document.NewTextFieldCustom(fieldTitle, nil, []byte(l.Title), optWords, ix.an.english))
 	d.AddField(document.NewTextFieldCustom(fieldDescription, nil, []byte(l.Description), optWords, ix.an.english))
 	text(fieldFolded, ix.foldedText(l.Title, l.Description), ix.an.folded)
 	kw := func(name, v string, opt bleveindex.FieldIndexingOptions) {
@@ -195,15 +199,15 @@ func (ix *Index) newDoc(l *listing.Listing) *document.Document {
 	kw(fieldMarketplace, l.Marketplace, optKeyword)
 	kw(fieldBrand, l.Brand, optKeyword)
 	kw(fieldStatus, string(l.Status), optKeyword)
-	kw(fieldVer, Version(*l), optOpaque)
+	kw(fieldVer, versionKey(*l), optOpaque)
 	kw(sortScore, scoreKey(l.Score), optSortKey)
-	kw(sortPrice, fixed(l.Price, 15, 2), optOpaque|bleveindex.SkipDVChunking|bleveindex.SkipDVCompression)
+	kw(sortPrice, priceKey(l.Price), optOpaque|bleveindex.SkipDVChunking|bleveindex.SkipDVCompression)
 	kw(sortFetched, l.FetchedAt.UTC().Format(sortTimeLayout), optSortKey)
 	if !l.FetchedAt.IsZero() {
-		kw(fieldFetched, l.FetchedAt.UTC().Format(dayLayout), optDay)
+		kw(fieldFetched, l.FetchedAt.UTC().Format(dayLayout), optFilter)
 	}
 	if !l.FirstSeen.IsZero() {
-		kw(fieldFirstSeen, l.FirstSeen.UTC().Format(dayLayout), optDay)
+		kw(fieldFirstSeen, l.FirstSeen.UTC().Format(dayLayout), optFilter)
 	}
 	d.AddField(document.NewNumericFieldWithIndexingOptions(fieldPrice, nil, l.Price, optNumeric))
 	d.AddField(document.NewBooleanFieldWithIndexingOptions(fieldFlagged, nil, l.Flagged, optNumeric))
@@ -219,14 +223,23 @@ const dayLayout = "20060102"
 // scoreKey is the sort key of a listing score; score ranges are term
 // ranges over it, so it must sort as the scores do.
 func scoreKey(v float64) string {
-	return fixed(v, 12, 4)
+	return fixed(v, 6, 4)
+}
+
+// priceKey is the sort key of a price.
+func priceKey(v float64) string {
+	return fixed(v, 10, 2)
 }
 
 // fixed formats a non-negative v zero-padded to width with prec decimals,
-// so that the strings sort as the numbers do. Negative values sort as 0.
+// so that the strings sort as the numbers do. Negative values sort as 0,
+// values too wide for width as the largest that fits.
 func fixed(v float64, width, prec int) string {
 	if v < 0 || v != v {
 		v = 0
+	}
+	if limit := math.Pow10(width-prec-1) - math.Pow10(-prec); v > limit {
+		v = limit
 	}
 	return fmt.Sprintf("%0*.*f", width, prec, v)
 }

@@ -155,9 +155,9 @@ func (ix *Index) Search(ctx context.Context, q Query) (Result, error) {
 			req.AddFacet(f, bleve.NewFacetRequest(f, size))
 		}
 	}
-	var descTerms []termMatch
+	terms := map[string][]termMatch{}
 	if q.Highlight {
-		descTerms = ix.descriptionTerms(bq, nil)
+		ix.queryTerms(bq, terms)
 		if ix.lookup == nil {
 			return Result{}, fmt.Errorf("search: %w", ErrNoLookup)
 		}
@@ -176,7 +176,7 @@ func (ix *Index) Search(ctx context.Context, q Query) (Result, error) {
 			}
 		}
 		if q.Highlight {
-			h.Fragments, err = ix.fragments(ctx, dm, descTerms, q.HighlightStyle)
+			h.Fragments, err = ix.fragments(ctx, dm, terms, q.HighlightStyle)
 			if err != nil {
 				return Result{}, fmt.Errorf("search %q: %w", q.Text, err)
 			}
@@ -324,15 +324,9 @@ func (ix *Index) expand(q query.Query) query.Query {
 			m.SetField(fieldDescription)
 			m.SetOperator(query.MatchQueryOperatorAnd)
 			return m
-		case "":
-			return ix.fanOut(v.MatchPhrase, func(field, text string) query.Query {
-				if field == fieldDescription {
-					return nil
-				}
-				c := *v
-				c.FieldVal, c.MatchPhrase = field, text
-				return &c
-			})
+		case "", fieldTitle:
+			// Positions are kept for the folded title only.
+			v.FieldVal, v.MatchPhrase = fieldFolded, ix.fold(v.MatchPhrase)
 		}
 	case *query.NumericRangeQuery:
 		if v.FieldVal == fieldScore {
@@ -468,52 +462,48 @@ func (m termMatch) matches(t string) bool {
 	return m.term == t
 }
 
-// descriptionTerms appends to out the terms that q looks for in the
-// description. The description keeps no term vectors (see newMapping), so
-// its highlights are found by matching these against its analysed words.
-func (ix *Index) descriptionTerms(q query.Query, out []termMatch) []termMatch {
+// queryTerms adds to out, by field, the terms that q looks for in title
+// and description. Neither keeps term vectors (see newMapping), so their
+// highlights are found by matching these against their analysed words.
+func (ix *Index) queryTerms(q query.Query, out map[string][]termMatch) {
+	add := func(field string, m termMatch) {
+		if field == fieldTitle || field == fieldDescription {
+			out[field] = append(out[field], m)
+		}
+	}
 	switch v := q.(type) {
 	case *query.BooleanQuery:
 		for _, c := range []query.Query{v.Must, v.Should, v.Filter} {
 			if c != nil {
-				out = ix.descriptionTerms(c, out)
+				ix.queryTerms(c, out)
 			}
 		}
 	case *query.ConjunctionQuery:
 		for _, c := range v.Conjuncts {
-			out = ix.descriptionTerms(c, out)
+			ix.queryTerms(c, out)
 		}
 	case *query.DisjunctionQuery:
 		for _, c := range v.Disjuncts {
-			out = ix.descriptionTerms(c, out)
+			ix.queryTerms(c, out)
 		}
 	case *query.MatchQuery:
-		if v.FieldVal == fieldDescription {
-			for _, tok := range ix.an.english.Analyze([]byte(v.Match)) {
-				out = append(out, termMatch{term: string(tok.Term), fuzzy: v.Fuzziness})
-			}
+		for _, tok := range ix.an.english.Analyze([]byte(v.Match)) {
+			add(v.FieldVal, termMatch{term: string(tok.Term), fuzzy: v.Fuzziness})
 		}
 	case *query.TermQuery:
-		if v.FieldVal == fieldDescription {
-			out = append(out, termMatch{term: v.Term})
-		}
+		add(v.FieldVal, termMatch{term: v.Term})
 	case *query.FuzzyQuery:
-		if v.FieldVal == fieldDescription {
-			out = append(out, termMatch{term: v.Term, fuzzy: v.Fuzziness})
-		}
+		add(v.FieldVal, termMatch{term: v.Term, fuzzy: v.Fuzziness})
 	case *query.PrefixQuery:
-		if v.FieldVal == fieldDescription {
-			out = append(out, termMatch{term: v.Prefix, prefix: true})
-		}
+		add(v.FieldVal, termMatch{term: v.Prefix, prefix: true})
 	}
-	return out
 }
 
 // fragments builds highlighted fragments for one hit from the listing's
 // text in the store. Matches on the folded field are shown on the original
 // words whose folded form matched, so an analyst sees "N0rdv1k" marked;
-// description matches are found from descTerms.
-func (ix *Index) fragments(ctx context.Context, dm *search.DocumentMatch, descTerms []termMatch, style string) (map[string][]string, error) {
+// title and description matches are found from terms (see queryTerms).
+func (ix *Index) fragments(ctx context.Context, dm *search.DocumentMatch, terms map[string][]termMatch, style string) (map[string][]string, error) {
 	l, err := ix.lookup(ctx, listing.ID(dm.ID))
 	if err != nil {
 		return nil, fmt.Errorf("highlight %s: %w", dm.ID, err)
@@ -521,24 +511,27 @@ func (ix *Index) fragments(ctx context.Context, dm *search.DocumentMatch, descTe
 	if dm.Locations == nil {
 		dm.Locations = search.FieldTermLocationMap{}
 	}
-	if len(descTerms) > 0 {
-		for _, tok := range ix.an.english.Analyze([]byte(l.Description)) {
+	texts := map[string]string{fieldTitle: l.Title, fieldDescription: l.Description}
+	for field, text := range texts {
+		if len(terms[field]) == 0 {
+			continue
+		}
+		for _, tok := range ix.an.english.Analyze([]byte(text)) {
 			term := string(tok.Term)
-			for _, m := range descTerms {
+			for _, m := range terms[field] {
 				if !m.matches(term) {
 					continue
 				}
-				tlm := dm.Locations[fieldDescription]
+				tlm := dm.Locations[field]
 				if tlm == nil {
 					tlm = search.TermLocationMap{}
-					dm.Locations[fieldDescription] = tlm
+					dm.Locations[field] = tlm
 				}
 				tlm[term] = append(tlm[term], &search.Location{Pos: uint64(tok.Position), Start: uint64(tok.Start), End: uint64(tok.End)})
 				break
 			}
 		}
 	}
-	texts := map[string]string{fieldTitle: l.Title, fieldDescription: l.Description}
 	if folded := dm.Locations[fieldFolded]; len(folded) > 0 {
 		for field, text := range texts {
 			for _, tok := range tokens(text) {
