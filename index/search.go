@@ -215,7 +215,8 @@ func (ix *Index) buildQuery(q Query) (query.Query, error) {
 		}
 		text = ix.expand(parsed)
 	}
-	var filters []query.Query
+	// filters are exact terms, ranges are ranges.
+	var filters, ranges []query.Query
 	term := func(field, value string) {
 		if value != "" {
 			t := bleve.NewTermQuery(value)
@@ -243,7 +244,7 @@ func (ix *Index) buildQuery(q Query) (query.Query, error) {
 		}
 		r := bleve.NewNumericRangeInclusiveQuery(lo, hi, &inclusive, &inclusive)
 		r.SetField(fieldPrice)
-		filters = append(filters, r)
+		ranges = append(ranges, r)
 	}
 	if q.MinScore != 0 || q.MaxScore != 0 {
 		var lo, hi *float64
@@ -253,28 +254,46 @@ func (ix *Index) buildQuery(q Query) (query.Query, error) {
 		if q.MaxScore != 0 {
 			hi = &q.MaxScore
 		}
-		filters = append(filters, scoreRange(lo, hi, true, true))
+		ranges = append(ranges, scoreRange(lo, hi, true, true))
 	}
 	if !q.Since.IsZero() {
-		filters = append(filters, timeRange(fieldFetched, q.Since, time.Time{}, true, true))
+		ranges = append(ranges, timeRange(fieldFetched, q.Since, time.Time{}, true, true))
 	}
 	if !q.SeenSince.IsZero() {
-		filters = append(filters, timeRange(fieldFirstSeen, q.SeenSince, time.Time{}, true, true))
-	}
-	if len(filters) == 0 {
-		return text, nil
+		ranges = append(ranges, timeRange(fieldFirstSeen, q.SeenSince, time.Time{}, true, true))
 	}
 	// A conjunction leapfrogs over the rarest clause; a Boolean filter
 	// clause would be checked against every document the text matches,
-	// all of them when there is no text. Filters add the same score to
+	// all of them when there is no text. Term filters add the same score to
 	// every hit, so relevance order is unchanged.
 	if _, all := text.(*query.MatchAllQuery); !all {
 		filters = append([]query.Query{text}, filters...)
 	}
-	if len(filters) == 1 {
-		return filters[0], nil
+	if len(filters) == 0 {
+		if len(ranges) == 0 {
+			return text, nil
+		}
+		filters, ranges = ranges, nil
 	}
-	return bleve.NewConjunctionQuery(filters...), nil
+	must := filters[0]
+	if len(filters) > 1 {
+		must = bleve.NewConjunctionQuery(filters...)
+	}
+	if len(ranges) == 0 {
+		return must, nil
+	}
+	// Ranges expand to many terms, and a conjunction would advance every
+	// one of them for each candidate. As a Boolean filter they are
+	// searched without scores, which lets Bleve merge their postings into
+	// one bitmap; they then leave relevance alone too.
+	b := bleve.NewBooleanQuery()
+	b.AddMust(must)
+	if len(ranges) == 1 {
+		b.AddFilter(ranges[0])
+	} else {
+		b.AddFilter(bleve.NewConjunctionQuery(ranges...))
+	}
+	return b, nil
 }
 
 // expand rewrites a parsed query string in place so that text without a
