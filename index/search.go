@@ -139,7 +139,7 @@ func (ix *Index) Search(ctx context.Context, q Query) (Result, error) {
 	default:
 		return Result{}, fmt.Errorf("search: unknown sort %q (want score, date, price or relevance)", q.Sort)
 	}
-	req.SortBy(order)
+	req.SortByCustom(sortOrder(order))
 	scoreAt := 0
 	for i, o := range order {
 		if o == "-"+sortScore {
@@ -200,6 +200,23 @@ func (ix *Index) Search(ctx context.Context, q Query) (Result, error) {
 		}
 	}
 	return out, nil
+}
+
+// sortOrder is order ("-field" for descending, "_score" for relevance)
+// with every field sorted as a plain string: the sort keys are, and left
+// to guess, Bleve would check every key of every hit for a numeric
+// encoding.
+func sortOrder(order []string) search.SortOrder {
+	out := make(search.SortOrder, 0, len(order))
+	for _, o := range order {
+		field, desc := strings.CutPrefix(o, "-")
+		if field == "_score" {
+			out = append(out, &search.SortScore{Desc: desc})
+			continue
+		}
+		out = append(out, &search.SortField{Field: field, Desc: desc, Type: search.SortFieldAsString, Mode: search.SortFieldDefault, Missing: search.SortFieldMissingLast})
+	}
+	return out
 }
 
 // buildQuery turns q into a Bleve query: the expanded text query and
