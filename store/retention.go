@@ -69,22 +69,9 @@ func (s *Store) Purge(ctx context.Context, p RetentionPolicy) (PurgeStats, error
 		p.ChunkSize = 256
 	}
 	var candidates []listing.ID
-	err := s.db.View(func(tx *bolt.Tx) error {
-		c := tx.Bucket(bucketListings).Cursor()
-		n := 0
-		for k, v := c.First(); k != nil; k, v = c.Next() {
-			if n++; n%1024 == 0 {
-				if err := ctxErr(ctx); err != nil {
-					return err
-				}
-			}
-			var l listing.Listing
-			if err := json.Unmarshal(v, &l); err != nil {
-				return fmt.Errorf("decode listing %s: %w", k, err)
-			}
-			if purgeRule(l, p) != "" {
-				candidates = append(candidates, l.ID)
-			}
+	err := s.EachListing(ctx, func(l listing.Listing) error {
+		if purgeRule(l, p) != "" {
+			candidates = append(candidates, l.ID)
 		}
 		return nil
 	})
