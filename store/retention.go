@@ -49,6 +49,9 @@ type PurgeStats struct {
 	// images, records); the file shrinks only on compaction, bbolt reuses
 	// the freed pages.
 	Bytes int64 `json:"bytes"`
+	// Purged are the listings removed (in a dry run, those that would be),
+	// so the caller can drop them from the search index.
+	Purged []listing.ID `json:"purged,omitempty"`
 }
 
 // Purge removes the listings p selects together with their seller-index
@@ -118,6 +121,7 @@ func (s *Store) Purge(ctx context.Context, p RetentionPolicy) (PurgeStats, error
 		for _, id := range chunkPurged {
 			purged[string(id)] = true
 		}
+		st.Purged = append(st.Purged, chunkPurged...)
 	}
 	if len(images) == 0 {
 		return st, nil

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"reflect"
+	"slices"
 	"sort"
 	"testing"
 	"time"
@@ -71,6 +73,9 @@ func TestPurge(t *testing.T) {
 		policy store.RetentionPolicy
 		want   []string // purged
 		stats  store.PurgeStats
+		// reported are the listings Purge names in PurgeStats.Purged (a dry
+		// run names those it would remove); nil means want.
+		reported []string
 	}{
 		{
 			name:   "off",
@@ -89,9 +94,10 @@ func TestPurge(t *testing.T) {
 			stats:  store.PurgeStats{Listings: 2, Dismissed: 1, Unchanged: 1, Snapshots: 2, Verdicts: 1, Images: 2},
 		},
 		{
-			name:   "dry run",
-			policy: store.RetentionPolicy{DismissedOlderThan: 90 * day, UnchangedOlderThan: 180 * day, DryRun: true},
-			stats:  store.PurgeStats{Listings: 2, Dismissed: 1, Unchanged: 1, Snapshots: 2, Verdicts: 1, Images: 2},
+			name:     "dry run",
+			policy:   store.RetentionPolicy{DismissedOlderThan: 90 * day, UnchangedOlderThan: 180 * day, DryRun: true},
+			stats:    store.PurgeStats{Listings: 2, Dismissed: 1, Unchanged: 1, Snapshots: 2, Verdicts: 1, Images: 2},
+			reported: []string{"old-clean", "old-dismissed"},
 		},
 	}
 	for _, tt := range tests {
@@ -110,10 +116,26 @@ func TestPurge(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			gotBytes := st.Bytes
-			st.Bytes = 0
-			if st != tt.stats {
+			gotBytes, gotPurged := st.Bytes, st.Purged
+			st.Bytes, st.Purged = 0, nil
+			if !reflect.DeepEqual(st, tt.stats) {
 				t.Errorf("Purge() = %+v, want %+v", st, tt.stats)
+			}
+			reported := tt.reported
+			if reported == nil {
+				reported = tt.want
+			}
+			var wantIDs, gotIDs []string
+			for _, name := range reported {
+				wantIDs = append(wantIDs, string(ids[name]))
+			}
+			for _, id := range gotPurged {
+				gotIDs = append(gotIDs, string(id))
+			}
+			slices.Sort(wantIDs)
+			slices.Sort(gotIDs)
+			if !slices.Equal(gotIDs, wantIDs) {
+				t.Errorf("Purge().Purged = %v, want the IDs of %v", gotIDs, reported)
 			}
 			if (tt.stats.Listings > 0) != (gotBytes > 0) {
 				t.Errorf("Purge() freed %d bytes for %d listings", gotBytes, tt.stats.Listings)

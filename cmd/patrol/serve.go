@@ -255,8 +255,6 @@ func (s *server) purge(ctx context.Context) {
 	a := s.a
 	s.sweepMu.Lock()
 	defer s.sweepMu.Unlock()
-	before := map[listing.ID]bool{}
-	a.store.EachListing(ctx, func(l listing.Listing) error { before[l.ID] = true; return nil })
 	st, err := a.store.Purge(ctx, store.RetentionPolicy{
 		DismissedOlderThan: a.cfg.Retention.DismissedAfter,
 		UnchangedOlderThan: a.cfg.Retention.UnchangedAfter,
@@ -267,12 +265,7 @@ func (s *server) purge(ctx context.Context) {
 		return
 	}
 	s.metrics.ObservePurge(st.Listings, st.Snapshots, st.Images)
-	a.store.EachListing(ctx, func(l listing.Listing) error { delete(before, l.ID); return nil })
-	var gone []listing.ID
-	for id := range before {
-		gone = append(gone, id)
-	}
-	if err := a.index.Delete(ctx, gone); err != nil {
+	if err := a.index.Delete(ctx, st.Purged); err != nil {
 		a.log.Warn("drop purged listings from index; repaired on next start", "err", err)
 	}
 	a.log.Info("retention purge", "listings", st.Listings, "snapshots", st.Snapshots, "images", st.Images)
