@@ -22,21 +22,31 @@ const sharedPhotoRadius = 8
 // sweep flags listings.
 type history struct {
 	mu        sync.RWMutex
-	confirmed map[string]int    // marketplace \x00 seller → confirmed listings
-	photos    *imagehash.Index  // pHash of flagged listings' photos
-	owner     map[string]string // photo entry id → seller key
+	confirmed map[string]int        // marketplace \x00 seller → confirmed listings
+	photos    *imagehash.Index      // pHash of flagged listings' photos
+	owner     map[string]photoOwner // photo entry id → whose listing
 	flagged   map[listing.ID]bool
 }
 
+// photoOwner is the listing a photo in the index belongs to.
+type photoOwner struct {
+	seller  string // normSeller of the listing's seller
+	listing listing.ID
+}
+
+func normSeller(seller string) string {
+	return strings.ToLower(strings.TrimSpace(seller))
+}
+
 func sellerKey(marketplace, seller string) string {
-	return marketplace + "\x00" + strings.ToLower(strings.TrimSpace(seller))
+	return marketplace + "\x00" + normSeller(seller)
 }
 
 func newHistory(ctx context.Context, st *store.Store) (*history, error) {
 	h := &history{
 		confirmed: map[string]int{},
 		photos:    imagehash.NewIndex(),
-		owner:     map[string]string{},
+		owner:     map[string]photoOwner{},
 		flagged:   map[listing.ID]bool{},
 	}
 	err := st.EachListing(ctx, func(l listing.Listing) error {
@@ -71,7 +81,7 @@ func (h *history) addFlaggedLocked(l listing.Listing) {
 		}
 		id := fmt.Sprintf("%s#%d", l.ID, i)
 		h.photos.Add(id, img.PHash)
-		h.owner[id] = sellerKey(l.Marketplace, l.Seller) + "\x00" + string(l.ID)
+		h.owner[id] = photoOwner{seller: normSeller(l.Seller), listing: l.ID}
 	}
 }
 
@@ -90,17 +100,17 @@ func (h *history) FlaggedWithPhoto(img listing.Image, exceptSeller string) []str
 	}
 	h.mu.RLock()
 	defer h.mu.RUnlock()
-	except := strings.ToLower(strings.TrimSpace(exceptSeller))
+	except := normSeller(exceptSeller)
 	var out []string
-	seen := map[string]bool{}
+	seen := map[listing.ID]bool{}
 	for _, hit := range h.photos.Query(img.PHash, sharedPhotoRadius) {
-		ow := h.owner[hit.ID]
-		parts := strings.SplitN(ow, "\x00", 3)
-		if len(parts) != 3 || parts[1] == except || seen[parts[2]] {
+		ow, ok := h.owner[hit.ID]
+		// A copy on any marketplace counts, but not the seller's own.
+		if !ok || ow.seller == except || seen[ow.listing] {
 			continue
 		}
-		seen[parts[2]] = true
-		out = append(out, parts[2])
+		seen[ow.listing] = true
+		out = append(out, string(ow.listing))
 	}
 	return out
 }
