@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -127,6 +128,9 @@ type app struct {
 	// ui, under serve, keeps its queue view in step with changes made
 	// outside the UI.
 	ui *web.Server
+	// mu guards refs, the reference photos loaded on first use.
+	mu   sync.Mutex
+	refs []reference
 }
 
 func (g *globals) open(ctx context.Context, withIndex bool) (*app, error) {
@@ -201,9 +205,51 @@ func (a *app) close() {
 	a.closers = nil
 }
 
-// matcher builds the matcher from the config's brands, hashing each
-// reference image.
+// reference is one of a brand's reference photos, read and hashed once
+// per process: every sweep's matcher and the UI use the same.
+type reference struct {
+	brand string
+	name  string
+	data  []byte
+	hash  imagehash.Hashes
+	// hashErr says why the photo could not be hashed: the matcher refuses
+	// to run without it, the UI still shows the photo.
+	hashErr error
+}
+
+// references reads and hashes the config's reference photos the first
+// time it is called.
+func (a *app) references() ([]reference, error) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.refs != nil {
+		return a.refs, nil
+	}
+	refs := []reference{}
+	for _, b := range a.cfg.Brands {
+		for _, path := range b.ReferenceImages {
+			data, err := os.ReadFile(path)
+			if err != nil {
+				return nil, fmt.Errorf("read reference image of %s: %w", b.Name, err)
+			}
+			r := reference{brand: b.Name, name: filepath.Base(path), data: data}
+			if r.hash, err = imagehash.Compute(data, imagehash.Limits{}); err != nil {
+				r.hashErr = fmt.Errorf("hash reference image %s of %s: %w", path, b.Name, err)
+			}
+			refs = append(refs, r)
+		}
+	}
+	a.refs = refs
+	return refs, nil
+}
+
+// matcher builds the matcher from the config's brands and their reference
+// photos.
 func (a *app) matcher() (*matcher.Matcher, error) {
+	refs, err := a.references()
+	if err != nil {
+		return nil, err
+	}
 	var brands []matcher.Brand
 	for _, b := range a.cfg.Brands {
 		mb := matcher.Brand{
@@ -213,16 +259,13 @@ func (a *app) matcher() (*matcher.Matcher, error) {
 		for _, p := range b.Products {
 			mb.Products = append(mb.Products, matcher.Product{Name: p.Name, MSRP: p.MSRP, Currency: p.Currency})
 		}
-		for _, path := range b.ReferenceImages {
-			data, err := os.ReadFile(path)
-			if err != nil {
-				return nil, fmt.Errorf("read reference image of %s: %w", b.Name, err)
+		for _, r := range refs {
+			if r.brand == b.Name && r.hashErr != nil {
+				return nil, r.hashErr
 			}
-			h, err := imagehash.Compute(data, imagehash.Limits{})
-			if err != nil {
-				return nil, fmt.Errorf("hash reference image %s of %s: %w", path, b.Name, err)
+			if r.brand == b.Name {
+				mb.RefImages = append(mb.RefImages, matcher.RefImage{Name: r.name, Hash: r.hash.Image()})
 			}
-			mb.RefImages = append(mb.RefImages, matcher.RefImage{Name: filepath.Base(path), Hash: h.Image()})
 		}
 		brands = append(brands, mb)
 	}

@@ -7,8 +7,6 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"os"
-	"path/filepath"
 	"strings"
 	"sync"
 	"time"
@@ -17,7 +15,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/patrol-dev/patrol/alert"
-	"github.com/patrol-dev/patrol/imagehash"
 	"github.com/patrol-dev/patrol/index"
 	"github.com/patrol-dev/patrol/listing"
 	"github.com/patrol-dev/patrol/metrics"
@@ -273,7 +270,14 @@ func (s *server) purge(ctx context.Context) {
 
 // newWeb wires the UI to the store and index.
 func (a *app) newWeb(s *server) (*web.Server, error) {
+	loaded, err := a.references()
+	if err != nil {
+		return nil, err
+	}
 	var refs []web.Reference
+	for _, r := range loaded {
+		refs = append(refs, web.Reference{Name: r.name, Brand: r.brand, Data: r.data, PHash: r.hash.PHash})
+	}
 	var brands []web.Brand
 	for _, b := range a.cfg.Brands {
 		wb := web.Brand{Name: b.Name}
@@ -281,17 +285,6 @@ func (a *app) newWeb(s *server) (*web.Server, error) {
 			wb.Products = append(wb.Products, web.Product{Name: p.Name, MSRP: p.MSRP, Currency: p.Currency})
 		}
 		brands = append(brands, wb)
-		for _, path := range b.ReferenceImages {
-			data, err := os.ReadFile(path)
-			if err != nil {
-				return nil, fmt.Errorf("read reference image: %w", err)
-			}
-			ref := web.Reference{Name: filepath.Base(path), Brand: b.Name, Data: data}
-			if h, err := imagehash.Compute(data, imagehash.Limits{}); err == nil {
-				ref.PHash = h.PHash
-			}
-			refs = append(refs, ref)
-		}
 	}
 	opts := web.Options{
 		Listings: a.store, Verdicts: verdictIndexer{a}, Search: searchAdapter{a.index},
