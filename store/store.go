@@ -42,12 +42,11 @@ var (
 	bucketVerdicts  = []byte("verdicts")   // id \x00 at(8) → JSON listing.Verdict
 	bucketFrontier  = []byte("frontier")   // sweep id → nested: url → JSON frontierEntry
 	bucketQueryDone = []byte("query_done") // sweep id \x00 marketplace \x00 query → nil
-	bucketMeta      = []byte("meta")       // misc keys
 )
 
 var coreBuckets = [][]byte{
 	bucketListings, bucketBySeller, bucketSnapMeta, bucketSnapHTML, bucketImages,
-	bucketSweeps, bucketFailures, bucketVerdicts, bucketFrontier, bucketQueryDone, bucketMeta,
+	bucketSweeps, bucketFailures, bucketVerdicts, bucketFrontier, bucketQueryDone,
 }
 
 // maxSweepFailures bounds the failures kept inline in a sweep record; all of
@@ -710,25 +709,4 @@ func (s *Store) HasImage(ctx context.Context, sha string) bool {
 		return nil
 	})
 	return found
-}
-
-// ---- meta ----
-
-// SetMeta stores a small value under key (e.g. the index's last reconcile).
-func (s *Store) SetMeta(ctx context.Context, key string, value []byte) error {
-	return s.db.Update(func(tx *bolt.Tx) error {
-		return tx.Bucket(bucketMeta).Put([]byte(key), value)
-	})
-}
-
-// Meta returns the value stored under key, or nil.
-func (s *Store) Meta(ctx context.Context, key string) ([]byte, error) {
-	var out []byte
-	err := s.db.View(func(tx *bolt.Tx) error {
-		if v := tx.Bucket(bucketMeta).Get([]byte(key)); v != nil {
-			out = append([]byte(nil), v...)
-		}
-		return nil
-	})
-	return out, err
 }
