@@ -82,21 +82,34 @@ func (c *stillUpChecker) crawler(name string) (*crawler.Crawler, config.Marketpl
 	return cr, m, nil
 }
 
-// StillUp implements notice.Checker.
-func (c *stillUpChecker) StillUp(ctx context.Context, l listing.Listing) (bool, error) {
-	cr, _, err := c.crawler(l.Marketplace)
+// refetch fetches l's page again with its marketplace's crawler.
+func (c *stillUpChecker) refetch(ctx context.Context, l listing.Listing) (*crawler.Page, config.Marketplace, error) {
+	cr, mk, err := c.crawler(l.Marketplace)
 	if err != nil {
-		return false, err
+		return nil, mk, err
 	}
 	page, err := cr.Fetch(ctx, l.URL)
 	if err != nil {
-		return false, fmt.Errorf("re-fetch %s: %w", l.URL, err)
+		return nil, mk, fmt.Errorf("re-fetch %s: %w", l.URL, err)
+	}
+	return page, mk, nil
+}
+
+// keepSnapshot stores a re-fetched live page as further evidence of l.
+func (a *app) keepSnapshot(ctx context.Context, id listing.ID, page *crawler.Page) error {
+	snap := page.Snapshot
+	snap.ListingID = id
+	return a.store.PutSnapshot(ctx, snap)
+}
+
+// StillUp implements notice.Checker.
+func (c *stillUpChecker) StillUp(ctx context.Context, l listing.Listing) (bool, error) {
+	page, _, err := c.refetch(ctx, l)
+	if err != nil {
+		return false, err
 	}
 	if !page.Removed {
-		// The fresh page is evidence too; keep it.
-		snap := page.Snapshot
-		snap.ListingID = l.ID
-		if err := c.a.store.PutSnapshot(ctx, snap); err != nil {
+		if err := c.a.keepSnapshot(ctx, l.ID, page); err != nil {
 			return false, err
 		}
 	}
@@ -406,13 +419,7 @@ func newVerifyCmd(g *globals) *cobra.Command {
 						if err != nil {
 							return fmt.Errorf("read listing %s: %w", nl.ID, err)
 						}
-						cr, mk, err := chk.crawler(l.Marketplace)
-						if err != nil {
-							fmt.Fprintf(g.stderr, "verify %s: %v\n", l.URL, err)
-							unsure++
-							continue
-						}
-						page, err := cr.Fetch(ctx, l.URL)
+						page, mk, err := chk.refetch(ctx, l)
 						if err != nil {
 							fmt.Fprintf(g.stderr, "verify %s: %v (not recorded)\n", l.URL, err)
 							unsure++
@@ -431,9 +438,7 @@ func newVerifyCmd(g *globals) *cobra.Command {
 							continue
 						}
 						if !page.Removed {
-							snap := page.Snapshot
-							snap.ListingID = l.ID
-							if err := a.store.PutSnapshot(ctx, snap); err != nil {
+							if err := a.keepSnapshot(ctx, l.ID, page); err != nil {
 								return err
 							}
 						}
