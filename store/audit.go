@@ -68,47 +68,123 @@ func (q AuditQuery) match(e AuditEntry) bool {
 // AppendAudit adds e to the end of the audit log and returns it as stored
 // (with its sequence number, time and hash).
 func (s *Store) AppendAudit(ctx context.Context, e AuditEntry) (AuditEntry, error) {
-	if e.Actor == "" || e.Action == "" {
-		return e, fmt.Errorf("append audit: actor and action are required: %w", ErrInvalid)
+	if err := validAudit(e); err != nil {
+		return e, err
 	}
-	if e.At.IsZero() {
-		e.At = time.Now()
-	}
-	e.At = e.At.UTC()
 	err := s.db.Update(func(tx *bolt.Tx) error {
-		b, err := tx.CreateBucketIfNotExists(bucketAudit)
-		if err != nil {
-			return fmt.Errorf("create bucket %s: %w", bucketAudit, err)
-		}
-		e.Prev = ""
-		if k, v := b.Cursor().Last(); k != nil {
-			var last AuditEntry
-			if err := json.Unmarshal(v, &last); err != nil {
-				return fmt.Errorf("decode last audit entry: %w", err)
-			}
-			e.Prev = last.Hash
-		}
-		seq, err := b.NextSequence()
-		if err != nil {
-			return fmt.Errorf("audit sequence: %w", err)
-		}
-		e.Seq = seq
-		e.Hash = e.digest()
-		buf, err := json.Marshal(e)
-		if err != nil {
-			return fmt.Errorf("encode audit entry: %w", err)
-		}
-		var key [8]byte
-		binary.BigEndian.PutUint64(key[:], seq)
-		if err := b.Put(key[:], buf); err != nil {
-			return fmt.Errorf("put audit entry: %w", err)
-		}
-		return nil
+		var err error
+		e, err = appendAudit(tx, e)
+		return err
 	})
 	if err != nil {
 		return e, fmt.Errorf("append audit %s: %w", e.Action, err)
 	}
 	return e, nil
+}
+
+func validAudit(e AuditEntry) error {
+	if e.Actor == "" || e.Action == "" {
+		return fmt.Errorf("append audit: actor and action are required: %w", ErrInvalid)
+	}
+	return nil
+}
+
+// appendAudit chains e onto the log inside tx, so that a change and its
+// audit entry can commit (or fail) together.
+func appendAudit(tx *bolt.Tx, e AuditEntry) (AuditEntry, error) {
+	if err := validAudit(e); err != nil {
+		return e, err
+	}
+	if e.At.IsZero() {
+		e.At = time.Now()
+	}
+	e.At = e.At.UTC()
+	b, err := tx.CreateBucketIfNotExists(bucketAudit)
+	if err != nil {
+		return e, fmt.Errorf("create bucket %s: %w", bucketAudit, err)
+	}
+	e.Prev = ""
+	if k, v := b.Cursor().Last(); k != nil {
+		var last AuditEntry
+		if err := json.Unmarshal(v, &last); err != nil {
+			return e, fmt.Errorf("decode last audit entry: %w", err)
+		}
+		e.Prev = last.Hash
+	}
+	seq, err := b.NextSequence()
+	if err != nil {
+		return e, fmt.Errorf("audit sequence: %w", err)
+	}
+	e.Seq = seq
+	e.Hash = e.digest()
+	buf, err := json.Marshal(e)
+	if err != nil {
+		return e, fmt.Errorf("encode audit entry: %w", err)
+	}
+	var key [8]byte
+	binary.BigEndian.PutUint64(key[:], seq)
+	if err := b.Put(key[:], buf); err != nil {
+		return e, fmt.Errorf("put audit entry: %w", err)
+	}
+	return e, nil
+}
+
+// RecordVerdict records an analyst's verdict, moves the listing to its
+// status and appends the audit entry (action by v.Analyst on the listing,
+// from the previous status to the new one, with the note) in one
+// transaction: a crash or a failed write can then neither keep a decision
+// without its audit entry nor audit a decision that was not made, which
+// SetStatus followed by AppendAudit could. Previous is filled from the
+// stored listing, At defaults to now.
+func (s *Store) RecordVerdict(ctx context.Context, v listing.Verdict, action string) (listing.Verdict, error) {
+	if err := ctxErr(ctx); err != nil {
+		return v, err
+	}
+	if !v.Status.Valid() {
+		return v, fmt.Errorf("record verdict on %s: unknown status %q: %w", v.ListingID, v.Status, ErrInvalid)
+	}
+	if v.Analyst == "" || action == "" {
+		return v, fmt.Errorf("record verdict on %s: analyst and action are required: %w", v.ListingID, ErrInvalid)
+	}
+	v.At = stamp(v.At)
+	err := s.db.Update(func(tx *bolt.Tx) error {
+		l, ok, err := getListing(tx, v.ListingID)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			return ErrNotFound
+		}
+		v.Previous = l.Status
+		l.Status = v.Status
+		if err := putListing(tx, l); err != nil {
+			return err
+		}
+		if err := putVerdict(tx, v); err != nil {
+			return err
+		}
+		_, err = appendAudit(tx, AuditEntry{
+			At: v.At, Actor: v.Analyst, Action: action, Target: string(v.ListingID),
+			From: string(v.Previous), To: string(v.Status), Detail: v.Note,
+		})
+		return err
+	})
+	if err != nil {
+		return v, fmt.Errorf("record verdict on %s: %w", v.ListingID, err)
+	}
+	return v, nil
+}
+
+// putVerdict appends v to its listing's verdict history in tx.
+func putVerdict(tx *bolt.Tx, v listing.Verdict) error {
+	buf, err := json.Marshal(v)
+	if err != nil {
+		return fmt.Errorf("encode verdict: %w", err)
+	}
+	if err := tx.Bucket(bucketVerdicts).Put(join([]byte(v.ListingID), be64(v.At.UnixNano())), buf); err != nil {
+		return fmt.Errorf("put verdict of %s: %w", v.ListingID, err)
+	}
+	return nil
 }
 
 // Audit calls fn for every audit entry, oldest first (for `patrol audit

@@ -118,3 +118,72 @@ func TestApproveNotice(t *testing.T) {
 		t.Errorf("ApproveNotice(sent) = %v, want ErrNoticeState", err)
 	}
 }
+
+func TestRecordVerdict(t *testing.T) {
+	ctx := context.Background()
+	s := openTestStore(t)
+	l := listing.Listing{ID: "L1", Marketplace: "shop", URL: "https://shop.example/1", Title: "ACME replica", Status: listing.StatusNew}
+	if err := s.PutListing(ctx, l); err != nil {
+		t.Fatal(err)
+	}
+	at := time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC)
+	v, err := s.RecordVerdict(ctx, listing.Verdict{ListingID: "L1", Status: listing.StatusConfirmed, Analyst: "ana", Note: "replica", At: at}, "verdict")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v.Previous != listing.StatusNew {
+		t.Errorf("RecordVerdict(L1).Previous = %s, want new", v.Previous)
+	}
+	got, err := s.Listing(ctx, "L1")
+	if err != nil || got.Status != listing.StatusConfirmed {
+		t.Errorf("Listing(L1) = %s, %v; want confirmed", got.Status, err)
+	}
+	es, err := s.RecentAudit(ctx, AuditQuery{Target: "L1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := AuditEntry{Seq: 1, At: at, Actor: "ana", Action: "verdict", Target: "L1", From: "new", To: "confirmed", Detail: "replica"}
+	if len(es) != 1 {
+		t.Fatalf("RecentAudit(L1) = %+v, want one entry", es)
+	}
+	es[0].Hash = ""
+	if es[0] != want {
+		t.Errorf("RecentAudit(L1) = %+v, want %+v", es[0], want)
+	}
+
+	for _, tt := range []struct {
+		name   string
+		v      listing.Verdict
+		action string
+		want   error
+	}{
+		{"unknown listing", listing.Verdict{ListingID: "nope", Status: listing.StatusDismissed, Analyst: "ana"}, "verdict", ErrNotFound},
+		{"no analyst", listing.Verdict{ListingID: "L1", Status: listing.StatusDismissed}, "verdict", ErrInvalid},
+		{"no action", listing.Verdict{ListingID: "L1", Status: listing.StatusDismissed, Analyst: "ana"}, "", ErrInvalid},
+		{"bad status", listing.Verdict{ListingID: "L1", Status: "gone", Analyst: "ana"}, "verdict", ErrInvalid},
+	} {
+		if _, err := s.RecordVerdict(ctx, tt.v, tt.action); !errors.Is(err, tt.want) {
+			t.Errorf("RecordVerdict(%s) = %v, want %v", tt.name, err, tt.want)
+		}
+	}
+
+	// Break the audit log so that the next append fails inside the
+	// transaction: the verdict must not be kept without its entry.
+	err = s.db.Update(func(tx *bolt.Tx) error {
+		var key [8]byte
+		binary.BigEndian.PutUint64(key[:], 1)
+		return tx.Bucket(bucketAudit).Put(key[:], []byte("{not json"))
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.RecordVerdict(ctx, listing.Verdict{ListingID: "L1", Status: listing.StatusDismissed, Analyst: "ana"}, "verdict"); err == nil {
+		t.Fatal("RecordVerdict with a broken audit log = nil error, want the audit failure")
+	}
+	if got, _ := s.Listing(ctx, "L1"); got.Status != listing.StatusConfirmed {
+		t.Errorf("after a failed audit write Listing(L1).Status = %s, want confirmed (rolled back)", got.Status)
+	}
+	if vs, _ := s.Verdicts(ctx, "L1"); len(vs) != 1 {
+		t.Errorf("after a failed audit write Verdicts(L1) = %+v, want only the first", vs)
+	}
+}

@@ -285,14 +285,7 @@ func moveListing(tx *bolt.Tx, id listing.ID, to listing.Status, by, note string,
 	if err := putListing(tx, l); err != nil {
 		return err
 	}
-	buf, err := json.Marshal(v)
-	if err != nil {
-		return fmt.Errorf("encode verdict: %w", err)
-	}
-	if err := tx.Bucket(bucketVerdicts).Put(join([]byte(id), be64(at.UnixNano())), buf); err != nil {
-		return fmt.Errorf("put verdict of %s: %w", id, err)
-	}
-	return nil
+	return putVerdict(tx, v)
 }
 
 func stamp(at time.Time) time.Time {

@@ -16,13 +16,15 @@ type ListingStore interface {
 	Verdicts(ctx context.Context, id listing.ID) ([]listing.Verdict, error)
 }
 
-// VerdictStore records an analyst's verdict and moves the listing to its
-// status, returning the verdict with Previous filled in. *store.Store
+// VerdictStore records an analyst's verdict, moves the listing to its
+// status and appends the audit entry (action by the analyst) in one
+// transaction, so that a crash never keeps a decision without its audit
+// entry; it returns the verdict with Previous filled in. *store.Store
 // satisfies it; the implementation wired into serve must also re-index the
 // listing so that the queue (which comes from the search index) sees the
 // new status.
 type VerdictStore interface {
-	SetStatus(ctx context.Context, v listing.Verdict) (listing.Verdict, error)
+	RecordVerdict(ctx context.Context, v listing.Verdict, action string) (listing.Verdict, error)
 }
 
 // SnapshotStore reads evidence snapshots. *store.Store satisfies it.

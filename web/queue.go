@@ -225,29 +225,21 @@ func verdictStatus(s string) (listing.Status, error) {
 	return "", badRequest("status: must be confirmed, dismissed or new, not %q", s)
 }
 
-// verdicter records verdicts and their audit entries.
+// verdicter records verdicts with their audit entries.
 type verdicter struct {
 	verdicts VerdictStore
-	audit    AuditLog
 	now      func() time.Time
 	// applied, when set, learns of every verdict (the queue view).
 	applied func(listing.Verdict)
 }
 
 func (vd verdicter) apply(ctx context.Context, actor string, id listing.ID, st listing.Status, note string) (listing.Verdict, error) {
-	v, err := vd.verdicts.SetStatus(ctx, listing.Verdict{ListingID: id, Status: st, Analyst: actor, Note: note, At: vd.now().UTC()})
+	v, err := vd.verdicts.RecordVerdict(ctx, listing.Verdict{ListingID: id, Status: st, Analyst: actor, Note: note, At: vd.now().UTC()}, "verdict")
 	if err != nil {
-		return v, fmt.Errorf("verdict on %s: %w", id, err)
+		return v, err
 	}
 	if vd.applied != nil {
 		vd.applied(v)
-	}
-	_, err = vd.audit.AppendAudit(ctx, store.AuditEntry{
-		At: v.At, Actor: actor, Action: "verdict", Target: string(id),
-		From: string(v.Previous), To: string(v.Status), Detail: note,
-	})
-	if err != nil {
-		return v, fmt.Errorf("audit verdict on %s: %w", id, err)
 	}
 	return v, nil
 }

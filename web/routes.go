@@ -13,7 +13,7 @@ import (
 func (s *Server) routes() http.Handler {
 	o := s.opts
 	rs := &responder{tmpl: s.tmpl, log: s.log, hasNotices: o.Notices != nil, hasSweeps: o.Sweeps != nil}
-	vd := verdicter{verdicts: o.Verdicts, audit: o.Audit, now: s.now}
+	vd := verdicter{verdicts: o.Verdicts, now: s.now}
 	find := searchFinder(o.Search)
 	if s.queue != nil {
 		find = viewFinder(s.queue)

@@ -597,14 +597,14 @@ func verdictCmd(g *globals, verb string, status listing.Status) *cobra.Command {
 				}
 				var changed []listing.Listing
 				for _, id := range args {
-					v, err := a.store.SetStatus(ctx, listing.Verdict{ListingID: listing.ID(id), Status: status, Analyst: analyst, Note: note})
+					// The verdict and its audit entry commit together.
+					v, err := a.store.RecordVerdict(ctx, listing.Verdict{ListingID: listing.ID(id), Status: status, Analyst: analyst, Note: note}, verb)
 					if err != nil {
 						if errors.Is(err, store.ErrNotFound) {
 							return usagef("%s %s: no such listing", verb, id)
 						}
-						return fmt.Errorf("%s %s: %w", verb, id, err)
+						return fmt.Errorf("%s: %w", verb, err)
 					}
-					a.audit(ctx, analyst, verb, id, string(v.Previous), string(status), note)
 					l, err := a.store.Listing(ctx, listing.ID(id))
 					if err != nil {
 						return err

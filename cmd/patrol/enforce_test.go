@@ -60,6 +60,10 @@ func TestEnforcementEndToEnd(t *testing.T) {
 	if !strings.Contains(out, "confirmed "+id) {
 		t.Fatalf("confirm: %s", out)
 	}
+	// The verdict is audited (in the same store transaction).
+	if audit := runPatrol(t, "audit", "--config", cfg); !strings.Contains(audit, `"action":"confirm","target":"`+id+`","from":"new","to":"confirmed"`) {
+		t.Errorf("audit has no confirm of %s:\n%s", id, audit)
+	}
 	dir := t.TempDir()
 	files := runPatrol(t, "notices", "draft", "--config", cfg, "--platform", "dmca", "--out", dir)
 	if !strings.Contains(files, dir) {

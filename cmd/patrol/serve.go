@@ -310,12 +310,13 @@ func (a *app) newWeb(s *server) (*web.Server, error) {
 	return ui, nil
 }
 
-// verdictIndexer records a verdict and re-indexes the listing, so the
-// queue (served from the index) sees the new status at once.
+// verdictIndexer records a verdict with its audit entry and re-indexes
+// the listing, so the queue (served from the index) sees the new status at
+// once.
 type verdictIndexer struct{ a *app }
 
-func (v verdictIndexer) SetStatus(ctx context.Context, vd listing.Verdict) (listing.Verdict, error) {
-	out, err := v.a.store.SetStatus(ctx, vd)
+func (v verdictIndexer) RecordVerdict(ctx context.Context, vd listing.Verdict, action string) (listing.Verdict, error) {
+	out, err := v.a.store.RecordVerdict(ctx, vd, action)
 	if err != nil {
 		return out, err
 	}
