@@ -48,11 +48,16 @@ type OutcomeState string
 
 // Listing outcomes. A listing is pending until verified; a listing that a
 // counter-notice restored is reinstated and no longer counts as taken down.
+// A listing verified removed and later found live again is relisted: the
+// platform acted, but the takedown did not last, so it no longer counts as
+// taken down either (nor against the notice's accuracy, as a reinstatement
+// does).
 const (
 	OutcomePending    OutcomeState = "pending"
 	OutcomeRemoved    OutcomeState = "removed"
 	OutcomeStillUp    OutcomeState = "still_up"
 	OutcomeReinstated OutcomeState = "reinstated"
+	OutcomeRelisted   OutcomeState = "relisted"
 )
 
 // NoticeListing is one listing cited by a notice, with what the notice

@@ -26,12 +26,13 @@ func WriteReport(w io.Writer, rep Report, f Format) error {
 	case CSV:
 		cw := csv.NewWriter(w)
 		cw.Write([]string{"period", "platform", "brand", "drafted", "notices", "listings", "decided", "removed", "pending",
-			"rejected", "counter_notices", "retracted", "takedown_rate", "effective_rate", "rejection_rate", "counter_notice_rate", "median_time_to_takedown_hours"})
+			"rejected", "counter_notices", "retracted", "takedown_rate", "effective_rate", "rejection_rate", "counter_notice_rate", "median_time_to_takedown_hours",
+			"relisted"})
 		row := func(period string, f Figures) {
 			cw.Write([]string{period, csvSafe(f.Platform), csvSafe(f.Brand), itoa(f.Drafted), itoa(f.Notices), itoa(f.Listings), itoa(f.Decided),
 				itoa(f.Removed), itoa(f.Pending), itoa(f.Rejected), itoa(f.CounterNotices), itoa(f.Retracted),
 				ftoa(f.TakedownRate), ftoa(f.EffectiveRate), ftoa(f.RejectionRate), ftoa(f.CounterNoticeRate),
-				ftoa(f.MedianTimeToTakedown.Hours())})
+				ftoa(f.MedianTimeToTakedown.Hours()), itoa(f.Relisted)})
 		}
 		for _, f := range rep.Platforms {
 			row("all", f)
@@ -47,9 +48,9 @@ func WriteReport(w io.Writer, rep Report, f Format) error {
 	case Text:
 		tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 		fmt.Fprintf(tw, "Enforcement, all time\n")
-		fmt.Fprintf(tw, "PLATFORM\tNOTICES\tLISTINGS\tREMOVED\tPENDING\tTAKEDOWN\tREJECTED\tCOUNTER\tMEDIAN TIME\n")
+		fmt.Fprintf(tw, "PLATFORM\tNOTICES\tLISTINGS\tREMOVED\tRELISTED\tPENDING\tTAKEDOWN\tREJECTED\tCOUNTER\tMEDIAN TIME\n")
 		for _, f := range rep.Platforms {
-			fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%d\t%s\t%s\t%s\t%s\n", clean(f.Platform), f.Notices, f.Listings, f.Removed, f.Pending,
+			fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%d\t%d\t%s\t%s\t%s\t%s\n", clean(f.Platform), f.Notices, f.Listings, f.Removed, f.Relisted, f.Pending,
 				pct(f.TakedownRate), pct(f.RejectionRate), pct(f.CounterNoticeRate), humanDuration(f.MedianTimeToTakedown))
 		}
 		fmt.Fprintf(tw, "\nAccuracy record, last %d days\n", int(rep.Window/(24*time.Hour)))

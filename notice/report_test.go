@@ -48,6 +48,7 @@ func TestWriteReportGolden(t *testing.T) {
 		sent("b", "amazon", now.Add(-5*day), listing.NoticeStillUp, listing.OutcomeRemoved, listing.OutcomeStillUp),
 		sent("c", "alibaba", now.Add(-2*day), listing.NoticeCounterNotice, listing.OutcomeReinstated),
 		sent("d", "dmca", now.Add(-200*day), listing.NoticeRejected, listing.OutcomePending),
+		sent("e", "dmca", now.Add(-20*day), listing.NoticeStillUp, listing.OutcomeRelisted),
 	}
 	rep := notice.Stats(records, now, 0)
 	for _, f := range []notice.Format{notice.Text, notice.CSV, notice.JSON} {

@@ -63,12 +63,15 @@ type Figures struct {
 	CounterNotices int `json:"counter_notices"`
 	Retracted      int `json:"retracted"`
 	// Listings counts the listings cited by filed notices; Decided those
-	// whose outcome is known (removed, still up, reinstated, or cited by a
-	// rejected or retracted notice).
+	// whose outcome is known (removed, still up, reinstated, relisted, or
+	// cited by a rejected or retracted notice).
 	Listings int `json:"listings"`
 	Decided  int `json:"decided"`
 	Removed  int `json:"removed"`
 	Pending  int `json:"pending"`
+	// Relisted counts listings verified removed that were found live
+	// again: decided, but not taken down, since the takedown did not last.
+	Relisted int `json:"relisted"`
 	// TakedownRate is Removed/Decided; EffectiveRate the share of decided
 	// notices that led to removal; RejectionRate the share of filed notices
 	// rejected or retracted; CounterNoticeRate the share that drew a
@@ -188,6 +191,10 @@ func figures(records []listing.Notice) Figures {
 				if !l.RemovedAt.IsZero() && !n.SentAt.IsZero() {
 					delays = append(delays, l.RemovedAt.Sub(n.SentAt))
 				}
+			case l.Outcome == listing.OutcomeRelisted && !n.State.Adverse():
+				f.Relisted++
+				f.Decided++
+				decidedAny = true
 			case l.Outcome == listing.OutcomeStillUp || l.Outcome == listing.OutcomeReinstated || n.State.Adverse():
 				f.Decided++
 				decidedAny = true

@@ -70,6 +70,46 @@ func TestStats(t *testing.T) {
 	}
 }
 
+// TestStatsRelisted: a listing verified removed and found live again is
+// decided but not taken down, so a relisting lowers the takedown rate
+// instead of counting as a success, and a notice whose only removal did not
+// last is not effective.
+func TestStatsRelisted(t *testing.T) {
+	day := 24 * time.Hour
+	tests := []struct {
+		name    string
+		records []listing.Notice
+		want    notice.Figures
+	}{
+		{"one of two relisted", []listing.Notice{
+			sent("a", "dmca", now.Add(-3*day), listing.NoticeStillUp, listing.OutcomeRemoved, listing.OutcomeRelisted),
+		}, notice.Figures{Platform: "dmca", Notices: 1, Effective: 1, Listings: 2, Decided: 2, Removed: 1, Relisted: 1,
+			TakedownRate: 0.5, EffectiveRate: 1, MedianTimeToTakedown: day}},
+		{"only removal relisted", []listing.Notice{
+			sent("a", "dmca", now.Add(-3*day), listing.NoticeRemoved, listing.OutcomeRemoved),
+			sent("b", "dmca", now.Add(-2*day), listing.NoticeStillUp, listing.OutcomeRelisted),
+		}, notice.Figures{Platform: "dmca", Notices: 2, Effective: 1, Listings: 2, Decided: 2, Removed: 1, Relisted: 1,
+			TakedownRate: 0.5, EffectiveRate: 0.5, MedianTimeToTakedown: day}},
+		{"relisted then counter-noticed", []listing.Notice{
+			sent("a", "dmca", now.Add(-3*day), listing.NoticeCounterNotice, listing.OutcomeRelisted),
+		}, notice.Figures{Platform: "dmca", Notices: 1, CounterNotices: 1, Listings: 1, Decided: 1,
+			CounterNoticeRate: 1}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			rep := notice.Stats(tt.records, now, 0)
+			if len(rep.Platforms) != 1 || rep.Platforms[0] != tt.want {
+				t.Errorf("Stats(%s) =\n%+v\nwant\n%+v", tt.name, rep.Platforms, tt.want)
+			}
+			for _, s := range rep.Signals {
+				if s.Adverse != 0 && tt.want.CounterNotices == 0 {
+					t.Errorf("Stats(%s) signal %s adverse = %d, want 0: a relisting is not the notice's fault", tt.name, s.Name, s.Adverse)
+				}
+			}
+		})
+	}
+}
+
 func TestAccuracyWarnings(t *testing.T) {
 	day := 24 * time.Hour
 	history := func(removed, stillUp, counter int) []listing.Notice {

@@ -337,7 +337,9 @@ func (s *Store) MarkSent(ctx context.Context, id, by string, at time.Time) (list
 // matching) or still up, with detail saying which. The listing's status
 // moves to removed or still_up in the same transaction; the notice becomes
 // removed once every listing is, still_up once every listing was checked and
-// some are up.
+// some are up. A listing found up after it was verified removed is relisted,
+// here and in every other notice that recorded it removed (see
+// MarkRelisted).
 func (s *Store) MarkVerified(ctx context.Context, id string, listingID listing.ID, removed bool, detail string, at time.Time) (listing.Notice, error) {
 	at = stamp(at)
 	return s.updateNotice(ctx, id, func(tx *bolt.Tx, n *listing.Notice) error {
@@ -358,13 +360,20 @@ func (s *Store) MarkVerified(ctx context.Context, id string, listingID listing.I
 		nl := &n.Listings[i]
 		nl.CheckedAt, nl.Detail = at, detail
 		status := listing.StatusStillUp
-		if removed {
+		relisted := false
+		switch {
+		case removed:
 			status = listing.StatusRemoved
 			if nl.Outcome != listing.OutcomeRemoved {
 				nl.RemovedAt = at
 			}
 			nl.Outcome = listing.OutcomeRemoved
-		} else {
+		case nl.Outcome == listing.OutcomeRemoved || nl.Outcome == listing.OutcomeRelisted:
+			// RemovedAt stays: when the takedown happened is part of
+			// the record of a relisting.
+			relisted = nl.Outcome == listing.OutcomeRemoved
+			nl.Outcome = listing.OutcomeRelisted
+		default:
 			nl.Outcome = listing.OutcomeStillUp
 			nl.RemovedAt = time.Time{}
 		}
@@ -376,30 +385,143 @@ func (s *Store) MarkVerified(ctx context.Context, id string, listingID listing.I
 			listing.StatusNoticed, listing.StatusRemoved, listing.StatusStillUp, listing.StatusConfirmed); err != nil {
 			return err
 		}
-		n.VerifiedAt = at
-		state := listing.NoticeRemoved
-		for _, l := range n.Listings {
-			switch l.Outcome {
-			case listing.OutcomeRemoved:
-			case listing.OutcomeStillUp, listing.OutcomeReinstated:
-				if state == listing.NoticeRemoved {
-					state = listing.NoticeStillUp
-				}
-			default:
-				state = listing.NoticeSent
+		if !removed {
+			if _, err := relistNotices(tx, listingID, id, "live again, found by verification of notice "+id, at); err != nil {
+				return err
 			}
 		}
-		if state != n.State {
-			n.State = state
-			n.Events = append(n.Events, listing.NoticeEvent{At: at, State: state, By: "patrol", Note: detail})
-		}
-		if state == listing.NoticeRemoved {
-			n.ClosedAt = at
-		} else {
-			n.ClosedAt = time.Time{}
+		n.VerifiedAt = at
+		from := n.State
+		settleNotice(n, at)
+		switch {
+		case relisted:
+			n.Events = append(n.Events, listing.NoticeEvent{At: at, State: n.State, By: "patrol", Note: relistedNote(listingID, detail)})
+		case n.State != from:
+			n.Events = append(n.Events, listing.NoticeEvent{At: at, State: n.State, By: "patrol", Note: detail})
 		}
 		return nil
 	})
+}
+
+// settleNotice derives a filed, verified notice's state from its listings'
+// outcomes: removed once every listing is, still_up once every listing was
+// checked and some are up (still up, reinstated or relisted), sent while
+// some are unchecked.
+func settleNotice(n *listing.Notice, at time.Time) {
+	state := listing.NoticeRemoved
+	for _, l := range n.Listings {
+		switch l.Outcome {
+		case listing.OutcomeRemoved:
+		case listing.OutcomeStillUp, listing.OutcomeReinstated, listing.OutcomeRelisted:
+			if state == listing.NoticeRemoved {
+				state = listing.NoticeStillUp
+			}
+		default:
+			state = listing.NoticeSent
+		}
+	}
+	n.State = state
+	if state == listing.NoticeRemoved {
+		n.ClosedAt = at
+	} else {
+		n.ClosedAt = time.Time{}
+	}
+}
+
+func relistedNote(id listing.ID, detail string) string {
+	note := "listing " + string(id) + " relisted"
+	if detail != "" {
+		note += ": " + detail
+	}
+	return note
+}
+
+// relistNotices marks listing id relisted in every filed notice (but skip)
+// that recorded it removed and that no platform or seller has closed
+// otherwise, settles each notice's state again, and audits each change in
+// tx. It returns the notices it changed.
+func relistNotices(tx *bolt.Tx, id listing.ID, skip, detail string, at time.Time) ([]listing.Notice, error) {
+	notices, byListing, err := noticeBuckets(tx)
+	if err != nil {
+		return nil, err
+	}
+	var ids []string
+	prefix := join([]byte(id), nil)
+	c := byListing.Cursor()
+	for k, _ := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, _ = c.Next() {
+		if nid := string(k[len(prefix):]); nid != skip {
+			ids = append(ids, nid)
+		}
+	}
+	var changed []listing.Notice
+	for _, nid := range ids {
+		n, ok, err := getNotice(notices, nid)
+		if err != nil {
+			return nil, err
+		}
+		if !ok || !n.State.Filed() || n.State.Adverse() {
+			continue
+		}
+		hit := false
+		for i := range n.Listings {
+			if nl := &n.Listings[i]; nl.ID == id && nl.Outcome == listing.OutcomeRemoved {
+				nl.Outcome, nl.CheckedAt, nl.Detail = listing.OutcomeRelisted, at, detail
+				hit = true
+			}
+		}
+		if !hit {
+			continue
+		}
+		from := n.State
+		settleNotice(&n, at)
+		n.Events = append(n.Events, listing.NoticeEvent{At: at, State: n.State, By: "patrol", Note: relistedNote(id, detail)})
+		if err := putNotice(notices, n); err != nil {
+			return nil, err
+		}
+		_, err = appendAudit(tx, AuditEntry{
+			At: at, Actor: "patrol", Action: "notice.relisted", Target: n.ID,
+			From: string(from), To: string(n.State), Detail: relistedNote(id, detail),
+		})
+		if err != nil {
+			return nil, err
+		}
+		changed = append(changed, n)
+	}
+	return changed, nil
+}
+
+// MarkRelisted records that listing id, verified removed after a notice,
+// is live again (a sweep or a re-check found it, as detail says). In one
+// transaction the listing goes from removed back to still_up with a
+// verdict, every filed notice that recorded it removed now records it
+// relisted (the notice goes back to still_up, with an event saying why),
+// and each notice's change is audited ("notice.relisted" by "patrol"), so
+// that the enforcement record stops counting a takedown that did not
+// last. A listing in another status keeps it; its notices are still
+// corrected. It returns the notices that changed.
+func (s *Store) MarkRelisted(ctx context.Context, id listing.ID, detail string, at time.Time) ([]listing.Notice, error) {
+	if err := ctxErr(ctx); err != nil {
+		return nil, err
+	}
+	at = stamp(at)
+	var changed []listing.Notice
+	err := s.db.Update(func(tx *bolt.Tx) error {
+		if _, ok, err := getListing(tx, id); err != nil {
+			return err
+		} else if !ok {
+			return ErrNotFound
+		}
+		if err := moveListing(tx, id, listing.StatusStillUp, "patrol", "relisted: "+detail, at, listing.StatusRemoved); err != nil {
+			return err
+		}
+		var err error
+		changed, err = relistNotices(tx, id, "", detail, at)
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("mark %s relisted: %w", id, err)
+	}
+	return changed, nil
 }
 
 // MarkRejected records that the platform refused the notice. Its listings

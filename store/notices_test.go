@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
+	"sort"
+	"strings"
 	"testing"
 	"time"
 
@@ -295,5 +297,130 @@ func TestTestBuys(t *testing.T) {
 	}
 	if got, err := s.TestBuys(ctx, "n2"); err != nil || len(got) != 0 {
 		t.Errorf("TestBuys(n2) = %v, %v, want none", got, err)
+	}
+}
+
+// TestNoticeRelisted: a listing verified removed that is found live again
+// (by a sweep, by verification, or by the re-check before a new notice)
+// stops counting as a takedown in every notice that recorded it removed,
+// and each correction is kept in the notice's events and the audit log.
+func TestNoticeRelisted(t *testing.T) {
+	ctx := context.Background()
+	at := noticeT0.Add(10 * 24 * time.Hour)
+	tests := []struct {
+		name string
+		// relist finds n1 live again; wantAudited are the notices whose
+		// correction the store audits (verification's own notice is
+		// audited by its caller).
+		relist      func(s *store.Store) error
+		wantAudited []string
+		wantStatus  listing.Status
+	}{
+		{"found by a sweep", func(s *store.Store) error {
+			_, err := s.MarkRelisted(ctx, "n1", "live again after it was verified removed", at)
+			return err
+		}, []string{"A", "B"}, listing.StatusStillUp},
+		{"found by verification", func(s *store.Store) error {
+			n, err := s.MarkVerified(ctx, "A", "n1", false, "listing still up", at)
+			if err == nil && n.State != listing.NoticeStillUp {
+				t.Errorf("MarkVerified(A, n1 up) state = %s, want still_up", n.State)
+			}
+			return err
+		}, []string{"B"}, listing.StatusStillUp},
+		{"already still up (a sweep before notices were corrected)", func(s *store.Store) error {
+			if _, err := s.SetStatus(ctx, listing.Verdict{ListingID: "n1", Status: listing.StatusStillUp, Analyst: "patrol"}); err != nil {
+				return err
+			}
+			_, err := s.MarkRelisted(ctx, "n1", "found live by a sweep", at)
+			return err
+		}, []string{"A", "B"}, listing.StatusStillUp},
+		{"re-confirmed and re-checked for a new notice", func(s *store.Store) error {
+			if _, err := s.SetStatus(ctx, listing.Verdict{ListingID: "n1", Status: listing.StatusConfirmed, Analyst: "ana"}); err != nil {
+				return err
+			}
+			_, err := s.MarkRelisted(ctx, "n1", "live again when re-checked for a new notice", at)
+			return err
+		}, []string{"A", "B"}, listing.StatusConfirmed},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s, _ := noticeStore(t, 2)
+			// A cites n1 and n2 on one platform, B cites n1 on another;
+			// every listing is verified removed.
+			for _, n := range []listing.Notice{draftRecord("A", "dmca", "n1", "n2"), draftRecord("B", "amazon", "n1")} {
+				if err := s.PutNotice(ctx, n); err != nil {
+					t.Fatal(err)
+				}
+				if _, err := s.MarkSent(ctx, n.ID, "ana", noticeT0); err != nil {
+					t.Fatal(err)
+				}
+				for _, id := range n.ListingIDs() {
+					if _, err := s.MarkVerified(ctx, n.ID, id, true, "http 404", noticeT0.Add(24*time.Hour)); err != nil {
+						t.Fatal(err)
+					}
+				}
+			}
+			if err := tt.relist(s); err != nil {
+				t.Fatal(err)
+			}
+			wantStatus(t, s, "n1", tt.wantStatus)
+			wantStatus(t, s, "n2", listing.StatusRemoved)
+			for _, id := range []string{"A", "B"} {
+				n, err := s.Notice(ctx, id)
+				if err != nil {
+					t.Fatal(err)
+				}
+				nl := n.Listings[0]
+				if n.State != listing.NoticeStillUp || !n.ClosedAt.IsZero() || nl.Outcome != listing.OutcomeRelisted || nl.RemovedAt.IsZero() || !nl.CheckedAt.Equal(at) {
+					t.Errorf("notice %s = %s (closed %v), n1 %s removed %v checked %v; want still_up, open, n1 relisted with its removal time kept",
+						id, n.State, n.ClosedAt, nl.Outcome, nl.RemovedAt, nl.CheckedAt)
+				}
+				last := n.Events[len(n.Events)-1]
+				if last.State != listing.NoticeStillUp || !strings.Contains(last.Note, "n1 relisted") || last.By != "patrol" {
+					t.Errorf("notice %s last event = %+v, want still_up by patrol saying n1 relisted", id, last)
+				}
+			}
+			es, err := s.RecentAudit(ctx, store.AuditQuery{Action: "notice.relisted"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var audited []string
+			for _, e := range es {
+				if e.Actor != "patrol" || e.From != string(listing.NoticeRemoved) || e.To != string(listing.NoticeStillUp) || !strings.Contains(e.Detail, "n1") {
+					t.Errorf("audit entry %+v, want patrol moving the notice from removed to still_up about n1", e)
+				}
+				audited = append(audited, e.Target)
+			}
+			sort.Strings(audited)
+			if fmt.Sprint(audited) != fmt.Sprint(tt.wantAudited) {
+				t.Errorf("notice.relisted audited for %v, want %v", audited, tt.wantAudited)
+			}
+			if err := s.VerifyAudit(ctx); err != nil {
+				t.Errorf("VerifyAudit = %v", err)
+			}
+			all, err := s.Notices(ctx, store.NoticeFilter{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			rep := notice.Stats(all, at, 0)
+			for _, f := range rep.Platforms {
+				if f.Relisted != 1 || f.Removed != f.Decided-1 {
+					t.Errorf("Stats(%s) = %d removed, %d relisted of %d decided; want n1 relisted, not removed", f.Platform, f.Removed, f.Relisted, f.Decided)
+				}
+			}
+
+			// Taken down again, it counts as removed again.
+			n, err := s.MarkVerified(ctx, "A", "n1", true, "http 404", at.Add(time.Hour))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if n.State != listing.NoticeRemoved || n.Listings[0].Outcome != listing.OutcomeRemoved {
+				t.Errorf("MarkVerified(A, n1 removed again) = %s, n1 %s; want removed", n.State, n.Listings[0].Outcome)
+			}
+		})
+	}
+	s, _ := noticeStore(t, 1)
+	if _, err := s.MarkRelisted(ctx, "nope", "", at); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("MarkRelisted(unknown listing) = %v, want ErrNotFound", err)
 	}
 }
