@@ -630,20 +630,20 @@ func (r *Runner) fetchListing(ctx context.Context, m Marketplace, rawURL string,
 
 // relisted notices a listing that was verified removed after a takedown
 // and is live again: it goes back to still_up, with a verdict saying why,
-// so the brand sees the relisting instead of counting it as a success.
+// and the notices that recorded it removed record it relisted, so the
+// brand sees the relisting instead of counting it as a success. A page
+// that no longer matches any brand is not a relisting: verification would
+// call it removed too.
 func (r *Runner) relisted(ctx context.Context, l listing.Listing) (listing.Listing, error) {
-	if l.Status != listing.StatusRemoved {
+	if l.Status != listing.StatusRemoved || l.Brand == "" {
 		return l, nil
 	}
-	v, err := r.opts.Store.SetStatus(ctx, listing.Verdict{
-		ListingID: l.ID, Status: listing.StatusStillUp, Analyst: "patrol",
-		Note: "live again after it was verified removed", At: r.opts.Now().UTC(),
-	})
+	ns, err := r.opts.Store.MarkRelisted(ctx, l.ID, "live again after it was verified removed", r.opts.Now().UTC())
 	if err != nil {
-		return l, fmt.Errorf("%w: mark %s relisted: %w", errStore, l.ID, err)
+		return l, fmt.Errorf("%w: %w", errStore, err)
 	}
-	r.log.Warn("a removed listing is live again", "id", l.ID, "url", l.URL)
-	l.Status = v.Status
+	r.log.Warn("a removed listing is live again", "id", l.ID, "url", l.URL, "notices", len(ns))
+	l.Status = listing.StatusStillUp
 	if r.opts.Index != nil {
 		if err := r.opts.Index.Put(ctx, []listing.Listing{l}); err != nil {
 			r.log.Warn("index update failed; repaired from the store on next start", "err", err)

@@ -295,35 +295,76 @@ func TestNarrowerSweepSupersedesUnfinished(t *testing.T) {
 	}
 }
 
+// TestRemovedListingLiveAgainIsStillUp: a listing verified removed after a
+// notice that a sweep finds live again goes back to still_up, and the
+// notice stops counting it as taken down; a page that no longer matches the
+// brand is not a relisting.
 func TestRemovedListingLiveAgainIsStillUp(t *testing.T) {
-	ctx := context.Background()
-	srv := newShop(t, shopItems(), 0, nil)
-	st, _ := openStore(t)
-	defer st.Close()
-	opts := sweep.Options{
-		Store: st, Matcher: shopMatcher(t),
-		Marketplaces: []sweep.Marketplace{{Name: "bazaar", Fetcher: shopCrawler(t, srv), Concurrency: 2}},
-		Brands:       []sweep.Brand{{Name: "Zentrix", Terms: []string{"zentrix"}}},
+	tests := []struct {
+		name string
+		// retitle, when set, is the listing's title when it comes back.
+		retitle     string
+		wantStatus  listing.Status
+		wantNotice  listing.NoticeState
+		wantOutcome listing.OutcomeState
+	}{
+		{"relisted", "", listing.StatusStillUp, listing.NoticeStillUp, listing.OutcomeRelisted},
+		{"no longer the brand", "Studio monitor headphones", listing.StatusRemoved, listing.NoticeRemoved, listing.OutcomeRemoved},
 	}
-	if _, err := sweep.New(opts).Run(ctx); err != nil {
-		t.Fatal(err)
-	}
-	var id listing.ID
-	st.EachListing(ctx, func(l listing.Listing) error {
-		if l.Flagged {
-			id = l.ID
-		}
-		return nil
-	})
-	if _, err := st.SetStatus(ctx, listing.Verdict{ListingID: id, Status: listing.StatusRemoved, Analyst: "verify"}); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := sweep.New(opts).Run(ctx); err != nil {
-		t.Fatal(err)
-	}
-	l, _ := st.Listing(ctx, id)
-	vs, _ := st.Verdicts(ctx, id)
-	if l.Status != listing.StatusStillUp || len(vs) != 2 || vs[1].Analyst != "patrol" {
-		t.Errorf("after a sweep finds a removed listing live: status %s, verdicts %+v; want still_up by patrol", l.Status, vs)
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ctx := context.Background()
+			items := shopItems()
+			srv := newShop(t, items, 0, nil)
+			st, _ := openStore(t)
+			defer st.Close()
+			opts := sweep.Options{
+				Store: st, Matcher: shopMatcher(t),
+				Marketplaces: []sweep.Marketplace{{Name: "bazaar", Fetcher: shopCrawler(t, srv), Concurrency: 2}},
+				Brands:       []sweep.Brand{{Name: "Zentrix", Terms: []string{"zentrix"}}},
+			}
+			if _, err := sweep.New(opts).Run(ctx); err != nil {
+				t.Fatal(err)
+			}
+			id := listing.NewID("bazaar", srv.URL+"/p/7")
+			if l, err := st.Listing(ctx, id); err != nil || !l.Flagged {
+				t.Fatalf("Listing(/p/7) = flagged %v, %v; want a flagged listing", l.Flagged, err)
+			}
+			if _, err := st.SetStatus(ctx, listing.Verdict{ListingID: id, Status: listing.StatusConfirmed, Analyst: "ana"}); err != nil {
+				t.Fatal(err)
+			}
+			n := listing.Notice{ID: "N1", Platform: "dmca", Brand: "Zentrix", State: listing.NoticeDrafted,
+				Listings: []listing.NoticeListing{{ID: id, Outcome: listing.OutcomePending}}}
+			if err := st.PutNotice(ctx, n); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := st.MarkSent(ctx, "N1", "ana", time.Time{}); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := st.MarkVerified(ctx, "N1", id, true, "http 404", time.Time{}); err != nil {
+				t.Fatal(err)
+			}
+			if tt.retitle != "" {
+				items[6].title = tt.retitle
+			}
+			if _, err := sweep.New(opts).Run(ctx); err != nil {
+				t.Fatal(err)
+			}
+			l, _ := st.Listing(ctx, id)
+			vs, _ := st.Verdicts(ctx, id)
+			if l.Status != tt.wantStatus {
+				t.Errorf("after a sweep finds the removed listing: status %s, verdicts %+v; want %s", l.Status, vs, tt.wantStatus)
+			}
+			if last := vs[len(vs)-1]; tt.wantStatus == listing.StatusStillUp && last.Analyst != "patrol" {
+				t.Errorf("last verdict = %+v, want one by patrol", last)
+			}
+			got, err := st.Notice(ctx, "N1")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got.State != tt.wantNotice || got.Listings[0].Outcome != tt.wantOutcome {
+				t.Errorf("notice after the sweep = %s with outcome %s, want %s with %s", got.State, got.Listings[0].Outcome, tt.wantNotice, tt.wantOutcome)
+			}
+		})
 	}
 }

@@ -21,11 +21,20 @@ type noticeView struct {
 	listing.Notice
 	Approved   bool   `json:"approved"`
 	ApprovedBy string `json:"approved_by,omitempty"`
+	// Relisted counts the listings that came back after they were verified
+	// removed, so the page can say why a notice is still up again (the API
+	// has each listing's outcome).
+	Relisted int `json:"-"`
 }
 
 func viewNotice(n listing.Notice) noticeView {
 	v := noticeView{Notice: n}
 	v.ApprovedBy, v.Approved = store.NoticeApprover(n)
+	for _, l := range n.Listings {
+		if l.Outcome == listing.OutcomeRelisted {
+			v.Relisted++
+		}
+	}
 	return v
 }
 

@@ -777,6 +777,20 @@ func TestNotices(t *testing.T) {
 	if err := json.Unmarshal(w.Body.Bytes(), &resp); err != nil || len(resp.Notices) != 1 || !resp.Notices[0].Approved {
 		t.Errorf("GET /api/v1/notices = %s", w.Body)
 	}
+	// Taken down, then live again: the page says why the notice is still
+	// up, and the API shows the outcome.
+	if _, err := e.st.MarkVerified(ctx, "n1", "high01", true, "http 404", t0.Add(time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.st.MarkRelisted(ctx, "high01", "live again", t0.Add(2*time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	if w := e.get("ana", "/notices"); !strings.Contains(w.Body.String(), "1 relisted after removal") || !strings.Contains(w.Body.String(), ">still_up<") {
+		t.Errorf("GET /notices after a relisting lacks the still_up state and the relisted badge:\n%s", w.Body)
+	}
+	if w := e.get("ana", "/api/v1/notices?state=still_up"); !strings.Contains(w.Body.String(), `"outcome":"relisted"`) {
+		t.Errorf("GET /api/v1/notices?state=still_up = %s, want n1 with a relisted listing", w.Body)
+	}
 }
 
 func TestSweepsAuditAdmin(t *testing.T) {

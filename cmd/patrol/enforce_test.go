@@ -10,6 +10,8 @@ import (
 	"testing"
 
 	"github.com/patrol-dev/patrol/demomarket"
+	"github.com/patrol-dev/patrol/listing"
+	"github.com/patrol-dev/patrol/store"
 )
 
 // TestEnforcementEndToEnd walks the whole enforcement path through the CLI:
@@ -128,4 +130,74 @@ func TestEnforcementEndToEnd(t *testing.T) {
 	if !strings.Contains(exp, `"id":"`+id+`"`) || !strings.Contains(exp, `"status":"removed"`) {
 		t.Errorf("export does not show %s as removed", id)
 	}
+
+	// The seller puts the listing back up and the next sweep finds it: the
+	// notice no longer counts it as taken down.
+	market.Restore(labelID)
+	runPatrol(t, "sweep", "--config", cfg, "--no-progress")
+	if st, outcome := noticeState(t, cfg, noticeID); st != "still_up" || outcome != "relisted" {
+		t.Errorf("notice after the relisting = %s with outcome %s, want still_up with relisted", st, outcome)
+	}
+	if got := rate(); got != 0 {
+		t.Errorf("takedown rate after the relisting = %v, want 0", got)
+	}
+	if audit := runPatrol(t, "audit", "--config", cfg); !strings.Contains(audit, `"action":"notice.relisted","target":"`+noticeID+`","from":"removed","to":"still_up"`) {
+		t.Errorf("audit has no relisting of notice %s:\n%s", noticeID, audit)
+	}
+	// Verification checks a relisted listing again, and records the second
+	// takedown.
+	out = runPatrol(t, "verify", "--config", cfg)
+	if !strings.Contains(out, "0 removed, 1 still up") {
+		t.Errorf("verify after the relisting: %s", out)
+	}
+	market.Remove(labelID)
+	out = runPatrol(t, "verify", "--config", cfg)
+	if !strings.Contains(out, "1 removed, 0 still up") {
+		t.Errorf("verify after the second removal: %s", out)
+	}
+	if st, outcome := noticeState(t, cfg, noticeID); st != "removed" || outcome != "removed" {
+		t.Errorf("notice after the second removal = %s with outcome %s, want removed", st, outcome)
+	}
+	if got := rate(); got != 1 {
+		t.Errorf("takedown rate after the second removal = %v, want 1", got)
+	}
+
+	// A store where a sweep moved the listing to still_up but left the
+	// notice saying removed (as sweeps did before they corrected notices):
+	// verify corrects the notice without fetching.
+	st, err := store.Open(filepath.Join(filepath.Dir(cfg), "data", "patrol.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = st.SetStatus(ctx, listing.Verdict{ListingID: listing.ID(id), Status: listing.StatusStillUp, Analyst: "patrol"})
+	st.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	out = runPatrol(t, "verify", "--config", cfg)
+	if !strings.Contains(out, "0 removed, 0 still up, 0 could not be checked; 1 relisted after removal") {
+		t.Errorf("verify of a notice left removed after a relisting: %s", out)
+	}
+	if st, outcome := noticeState(t, cfg, noticeID); st != "still_up" || outcome != "relisted" {
+		t.Errorf("notice after verify corrected it = %s with outcome %s, want still_up with relisted", st, outcome)
+	}
+}
+
+// noticeState returns the state of notice id and the outcome of its first
+// listing, as `patrol notices list --json` prints them.
+func noticeState(t *testing.T, cfg, id string) (state, outcome string) {
+	t.Helper()
+	sc := bufio.NewScanner(strings.NewReader(runPatrol(t, "notices", "list", "--config", cfg, "--json")))
+	sc.Buffer(make([]byte, 1<<20), 1<<20)
+	for sc.Scan() {
+		var n listing.Notice
+		if err := json.Unmarshal(sc.Bytes(), &n); err != nil {
+			t.Fatal(err)
+		}
+		if n.ID == id && len(n.Listings) > 0 {
+			return string(n.State), string(n.Listings[0].Outcome)
+		}
+	}
+	t.Fatalf("notice %s not listed", id)
+	return "", ""
 }

@@ -102,18 +102,41 @@ func (a *app) keepSnapshot(ctx context.Context, id listing.ID, page *crawler.Pag
 	return a.store.PutSnapshot(ctx, snap)
 }
 
-// StillUp implements notice.Checker.
+// StillUp implements notice.Checker. A listing it finds up that an
+// earlier notice recorded as removed was relisted: that notice is
+// corrected, so a new notice does not stand beside a takedown still counted
+// as a success.
 func (c *stillUpChecker) StillUp(ctx context.Context, l listing.Listing) (bool, error) {
 	page, _, err := c.refetch(ctx, l)
 	if err != nil {
 		return false, err
 	}
-	if !page.Removed {
-		if err := c.a.keepSnapshot(ctx, l.ID, page); err != nil {
-			return false, err
-		}
+	if page.Removed {
+		return false, nil
 	}
-	return !page.Removed, nil
+	if err := c.a.keepSnapshot(ctx, l.ID, page); err != nil {
+		return false, err
+	}
+	if err := c.a.relisted(ctx, l.ID, "live again when re-checked for a new notice"); err != nil {
+		return false, err
+	}
+	return true, nil
+}
+
+// relisted records that listing id is live after a notice recorded it
+// removed (see store.MarkRelisted) and says which notices that corrected.
+func (a *app) relisted(ctx context.Context, id listing.ID, detail string) error {
+	ns, err := a.store.MarkRelisted(ctx, id, detail, time.Now().UTC())
+	if err != nil {
+		return err
+	}
+	for _, n := range ns {
+		fmt.Fprintf(a.g.stderr, "notice %s: listing %s was relisted; the notice is %s again\n", n.ID, id, n.State)
+	}
+	if len(ns) > 0 {
+		a.reindexListings(ctx, []listing.ID{id})
+	}
+	return nil
 }
 
 func newNoticesDraftCmd(g *globals) *cobra.Command {
@@ -404,15 +427,29 @@ func newVerifyCmd(g *globals) *cobra.Command {
 				if err != nil {
 					return err
 				}
-				ns, err := a.store.Notices(ctx, store.NoticeFilter{States: []listing.NoticeState{listing.NoticeSent, listing.NoticeStillUp}})
+				ns, err := a.store.Notices(ctx, store.NoticeFilter{States: []listing.NoticeState{listing.NoticeSent, listing.NoticeStillUp, listing.NoticeRemoved}})
 				if err != nil {
 					return fmt.Errorf("read sent notices: %w", err)
 				}
 				chk := a.newChecker()
-				var removed, up, unsure int
+				var removed, up, unsure, relisted int
 				for _, n := range ns {
 					for _, nl := range n.Listings {
 						if nl.Outcome == listing.OutcomeRemoved {
+							// Removed listings are not fetched again (sweeps
+							// find relistings), but a notice recorded before
+							// sweeps corrected notices may still count one
+							// that a sweep has since found live.
+							l, err := a.store.Listing(ctx, nl.ID)
+							if err != nil && !errors.Is(err, store.ErrNotFound) {
+								return fmt.Errorf("read listing %s: %w", nl.ID, err)
+							}
+							if err == nil && l.Status == listing.StatusStillUp {
+								if err := a.relisted(ctx, l.ID, "found live by a sweep after it was verified removed"); err != nil {
+									return fmt.Errorf("record relisting of %s: %w", l.ID, err)
+								}
+								relisted++
+							}
 							continue
 						}
 						l, err := a.store.Listing(ctx, nl.ID)
@@ -456,7 +493,11 @@ func newVerifyCmd(g *globals) *cobra.Command {
 						fmt.Fprintf(g.stdout, "%s %s: %s\n", l.ID, l.URL, detail)
 					}
 				}
-				fmt.Fprintf(g.stdout, "verified: %d removed, %d still up, %d could not be checked\n", removed, up, unsure)
+				fmt.Fprintf(g.stdout, "verified: %d removed, %d still up, %d could not be checked", removed, up, unsure)
+				if relisted > 0 {
+					fmt.Fprintf(g.stdout, "; %d relisted after removal", relisted)
+				}
+				fmt.Fprintln(g.stdout)
 				return nil
 			})
 		},

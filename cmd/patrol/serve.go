@@ -212,6 +212,9 @@ func (s *server) runSweep(ctx context.Context, marketplaces []string, reason str
 	if n, err := a.index.Count(); err == nil {
 		s.metrics.SetIndexDocs(n)
 	}
+	// A sweep that finds a removed listing live again moves its notices
+	// back to still_up.
+	s.updateNoticeGauge(context.WithoutCancel(ctx))
 	if runErr == nil && sw.State == listing.SweepDone {
 		var all []listing.Listing
 		err := a.store.EachListing(context.WithoutCancel(ctx), func(l listing.Listing) error {
