@@ -433,7 +433,7 @@ func (ix *Index) newPlainDoc(l *listing.Listing) plainDoc {
 		Flagged:     l.Flagged,
 		Fetched:     l.FetchedAt,
 		FirstSeen:   l.FirstSeen,
-		Ver:         Stamp(*l),
+		Ver:         contentCheck(*l),
 		SortScore:   fixed(l.Score, 12, 4),
 		SortPrice:   fixed(l.Price, 15, 2),
 		SortFetched: l.FetchedAt.UTC().Format(sortTimeLayout),

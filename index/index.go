@@ -13,7 +13,6 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/base64"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"os"
@@ -50,6 +49,8 @@ type Index struct {
 	an     analyzers
 	fold   func(string) string
 	lookup func(ctx context.Context, id listing.ID) (listing.Listing, error)
+	// exactTotalUpTo is ExactTotalUpTo; tests lower it.
+	exactTotalUpTo uint64
 }
 
 // Open opens the index at path, creating it with the explicit mapping when
@@ -84,7 +85,7 @@ func Open(path string, opts Options) (*Index, error) {
 		bi.Close()
 		return nil, fmt.Errorf("open index %s: %w", path, err)
 	}
-	return &Index{bi: bi, an: an, fold: fold, lookup: opts.Lookup}, nil
+	return &Index{bi: bi, an: an, fold: fold, lookup: opts.Lookup, exactTotalUpTo: ExactTotalUpTo}, nil
 }
 
 // Close releases the index; every Put and Delete that returned is on disk.
@@ -149,36 +150,45 @@ func (ix *Index) Count() (uint64, error) {
 	return n, nil
 }
 
-// Stamp is the version of l as the index records it: it changes when the
-// content, the status or the score changes, so that any of those left
+// Stamp is what a listing's indexed version must follow: it changes when
+// the content, the status or the score changes, so that any of those left
 // unindexed by a crash shows up as a mismatch in Versions.
 func Stamp(l listing.Listing) string {
 	return l.ContentHash + "|" + string(l.Status) + "|" + strconv.FormatFloat(l.Score, 'f', 4, 64)
 }
 
-// Version is the short form of Stamp(l) that the index keeps: the first 16
-// hex digits of its SHA-256. The full stamp, some 80 bytes unique to every
-// listing, was the largest keyword in the index.
+// Version is the version of l that Versions reports once l is indexed:
+// its fetch time to the second, its score and its status as the index
+// already keeps them for sorting and filtering, plus contentCheck for the
+// rest of the content. Content only changes with a fetch, which moves the
+// fetch time too, so a short check is enough.
+//
+// It used to be a 64-bit hash of Stamp in a keyword of its own. Unique to
+// every listing, that keyword cost some 55 bytes a listing (the term
+// dictionary and its doc value), about a tenth of the whole index.
 func Version(l listing.Listing) string {
-	return hex.EncodeToString(versionBytes(l))
+	return version(l.FetchedAt.UTC().Format(sortTimeLayout), scoreKey(l.Score), string(l.Status), contentCheck(l))
 }
 
-// versionBytes is the 8 bytes of Version(l).
-func versionBytes(l listing.Listing) []byte {
+// version joins the parts of a Version.
+func version(fetched, score, status, check string) string {
+	return fetched + "|" + score + "|" + status + "|" + check
+}
+
+// contentCheck is 12 bits of the SHA-256 of Stamp(l), as two characters
+// of URL-safe base64: Bleve separates the terms of a doc value with 0xff,
+// so raw bytes cannot be used. A few thousand distinct values keep the
+// term dictionary small.
+func contentCheck(l listing.Listing) string {
 	sum := sha256.Sum256([]byte(Stamp(l)))
-	return sum[:8]
-}
-
-// versionKey is Version(l) as the index holds it: its 8 bytes in 11
-// characters of URL-safe base64. Raw bytes cannot be used: Bleve separates
-// the terms of a doc value with 0xff.
-func versionKey(l listing.Listing) string {
-	return base64.RawURLEncoding.EncodeToString(versionBytes(l))
+	return base64.RawURLEncoding.EncodeToString(sum[:2])[:2]
 }
 
 // Versions returns every indexed ID with the version (see Version) it was
 // indexed at, so the caller can detect and repair a mismatch with the store
-// after a crash between the two writes.
+// after a crash between the two writes. An index written before versions
+// took this form reports versions that match nothing, so the next
+// Reconcile re-indexes every listing once.
 func (ix *Index) Versions(ctx context.Context) (map[listing.ID]string, error) {
 	out := map[listing.ID]string{}
 	err := ix.scan(ctx, true, func(id listing.ID, ver string) { out[id] = ver })
@@ -214,10 +224,12 @@ func (ix *Index) scan(ctx context.Context, withVer bool, fn func(id listing.ID, 
 		return err
 	}
 	defer all.Close()
-	dvr, err := r.DocValueReader([]string{fieldVer})
+	fields := []string{sortFetched, sortScore, fieldStatus, fieldVer}
+	dvr, err := r.DocValueReader(fields)
 	if err != nil {
 		return err
 	}
+	parts := make(map[string]string, len(fields))
 	for i := 0; ; i++ {
 		if i%4096 == 0 {
 			if err := ctx.Err(); err != nil {
@@ -237,16 +249,14 @@ func (ix *Index) scan(ctx context.Context, withVer bool, fn func(id listing.ID, 
 		}
 		ver := ""
 		if withVer {
-			err = dvr.VisitDocValues(iid, func(_ string, term []byte) {
-				b, err := base64.RawURLEncoding.DecodeString(string(term))
-				if err != nil {
-					b = term // written before versions were shortened
-				}
-				ver = hex.EncodeToString(b)
+			clear(parts)
+			err = dvr.VisitDocValues(iid, func(field string, term []byte) {
+				parts[field] = string(term)
 			})
 			if err != nil {
 				return fmt.Errorf("version of %s: %w", ext, err)
 			}
+			ver = version(parts[sortFetched], parts[sortScore], parts[fieldStatus], parts[fieldVer])
 		}
 		fn(listing.ID(ext), ver)
 	}

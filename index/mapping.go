@@ -41,7 +41,7 @@ const (
 	fieldFlagged     = "flagged"
 	fieldFetched     = "fetched"    // UTC day, dayLayout
 	fieldFirstSeen   = "first_seen" // UTC day, dayLayout
-	fieldVer         = "ver"        // Version of the listing
+	fieldVer         = "ver"        // contentCheck of the listing
 
 	// Sort keys: fixed-width keywords whose byte order is the value's
 	// order. Bleve's numeric and date doc values hold 16 prefix-coded terms
@@ -50,6 +50,11 @@ const (
 	sortScore   = "sort_score"
 	sortPrice   = "sort_price"
 	sortFetched = "sort_fetched"
+
+	// scoreBand is the listing score in hundredths ("00" to "99"), so that
+	// a search sorted by score can read the highest bands first and stop
+	// once it has a page (see searchTiered).
+	scoreBand = "score_band"
 )
 
 // foldedAnalyzer splits already-folded text into lower-case words, without
@@ -133,6 +138,9 @@ func newMapping() (mapping.IndexMapping, error) {
 	dm.AddFieldMappingsAt(sortScore, keyword(true))
 	dm.AddFieldMappingsAt(sortPrice, opaque)
 	dm.AddFieldMappingsAt(sortFetched, keyword(true))
+	band := keyword(false)
+	band.SkipFreqNorm = true
+	dm.AddFieldMappingsAt(scoreBand, band)
 	dm.AddFieldMappingsAt(fieldFlagged, flag)
 	dm.AddSubDocumentMapping("_all", bleve.NewDocumentDisabledMapping())
 	im.DefaultMapping = dm
@@ -199,10 +207,13 @@ func (ix *Index) newDoc(l *listing.Listing) *document.Document {
 	kw(fieldMarketplace, l.Marketplace, optKeyword)
 	kw(fieldBrand, l.Brand, optKeyword)
 	kw(fieldStatus, string(l.Status), optKeyword)
-	kw(fieldVer, versionKey(*l), optOpaque)
+	kw(fieldVer, contentCheck(*l), optOpaque)
 	kw(sortScore, scoreKey(l.Score), optSortKey)
 	kw(sortPrice, priceKey(l.Price), optOpaque|bleveindex.SkipDVChunking|bleveindex.SkipDVCompression)
 	kw(sortFetched, l.FetchedAt.UTC().Format(sortTimeLayout), optSortKey)
+	// Only ever searched unscored (searchTiered), so it keeps no frequency
+	// or norm.
+	kw(scoreBand, bandKey(bandOf(l.Score)), optFilter|bleveindex.SkipFreqNorm)
 	if !l.FetchedAt.IsZero() {
 		kw(fieldFetched, l.FetchedAt.UTC().Format(dayLayout), optFilter)
 	}
@@ -224,6 +235,25 @@ const dayLayout = "20060102"
 // ranges over it, so it must sort as the scores do.
 func scoreKey(v float64) string {
 	return fixed(v, 6, 4)
+}
+
+// scoreBands is how many score bands there are.
+const scoreBands = 100
+
+// bandOf is the score band of a listing score: its sort key (rounded to
+// four decimals) in hundredths, rounded down, so that every band holds a
+// contiguous range of sort keys and the bands never reorder ties.
+func bandOf(score float64) int {
+	if !(score > 0) {
+		return 0
+	}
+	b := int(math.Round(score*10000)) / (10000 / scoreBands)
+	return min(b, scoreBands-1)
+}
+
+// bandKey is band b as the score_band field holds it.
+func bandKey(b int) string {
+	return fmt.Sprintf("%02d", b)
 }
 
 // priceKey is the sort key of a price.

@@ -78,7 +78,10 @@ type Query struct {
 // Result is one page of matches.
 type Result struct {
 	Total uint64 // matches over all pages
-	Hits  []Hit
+	// TotalAtLeast says Total is a lower bound: a search sorted by score
+	// or date without facets counts exactly up to ExactTotalUpTo matches.
+	TotalAtLeast bool
+	Hits         []Hit
 	// Facets maps "marketplace", "brand", "seller", "status" to the most
 	// frequent values among all matches, most frequent first.
 	Facets map[string][]FacetCount
@@ -163,12 +166,31 @@ func (ix *Index) Search(ctx context.Context, q Query) (Result, error) {
 		}
 		req.IncludeLocations = true
 	}
-	res, err := ix.bi.SearchInContext(ctx, req)
-	if err != nil {
-		return Result{}, fmt.Errorf("search %q: %w", q.Text, err)
+	var (
+		matches []*search.DocumentMatch
+		out     Result
+	)
+	if tiered := !q.Facets && (q.Sort == "" || q.Sort == SortScore || q.Sort == SortDate); tiered {
+		start := time.Now()
+		tr, err := ix.searchTiered(ctx, bq, req.Sort, q.Sort == SortDate, limit, offset, q.Highlight)
+		if err != nil {
+			return Result{}, fmt.Errorf("search %q: %w", q.Text, err)
+		}
+		matches = tr.hits
+		out = Result{Total: tr.total, TotalAtLeast: tr.atLeast, Took: time.Since(start)}
+	} else {
+		res, err := ix.bi.SearchInContext(ctx, req)
+		if err != nil {
+			return Result{}, fmt.Errorf("search %q: %w", q.Text, err)
+		}
+		matches = res.Hits
+		out = Result{Total: res.Total, Took: res.Took}
+		if q.Facets {
+			out.Facets = facetCounts(res.Facets)
+		}
 	}
-	out := Result{Total: res.Total, Took: res.Took, Hits: make([]Hit, 0, len(res.Hits))}
-	for _, dm := range res.Hits {
+	out.Hits = make([]Hit, 0, len(matches))
+	for _, dm := range matches {
 		h := Hit{ID: listing.ID(dm.ID), Relevance: dm.Score}
 		if scoreAt < len(dm.Sort) {
 			if v, err := strconv.ParseFloat(dm.Sort[scoreAt], 64); err == nil {
@@ -183,23 +205,26 @@ func (ix *Index) Search(ctx context.Context, q Query) (Result, error) {
 		}
 		out.Hits = append(out.Hits, h)
 	}
-	if q.Facets {
-		out.Facets = make(map[string][]FacetCount, len(facetFields()))
-		for _, f := range facetFields() {
-			fr := res.Facets[f]
-			counts := []FacetCount{}
-			if fr != nil && fr.Terms != nil {
-				for _, t := range fr.Terms.Terms() {
-					if t.Term == "" {
-						continue // a listing without a brand, say
-					}
-					counts = append(counts, FacetCount{Term: t.Term, Count: t.Count})
-				}
-			}
-			out.Facets[f] = counts
-		}
-	}
 	return out, nil
+}
+
+// facetCounts turns Bleve's facet results into Result.Facets.
+func facetCounts(res search.FacetResults) map[string][]FacetCount {
+	out := make(map[string][]FacetCount, len(facetFields()))
+	for _, f := range facetFields() {
+		fr := res[f]
+		counts := []FacetCount{}
+		if fr != nil && fr.Terms != nil {
+			for _, t := range fr.Terms.Terms() {
+				if t.Term == "" {
+					continue // a listing without a brand, say
+				}
+				counts = append(counts, FacetCount{Term: t.Term, Count: t.Count})
+			}
+		}
+		out[f] = counts
+	}
+	return out
 }
 
 // sortOrder is order ("-field" for descending, "_score" for relevance)
