@@ -78,9 +78,12 @@ type SearchQuery struct {
 // SearchResult is one page of hits with the total and, when asked, facets
 // keyed by field ("brand", "marketplace", "seller", "status").
 type SearchResult struct {
-	Total  uint64
-	Hits   []SearchHit
-	Facets map[string][]FacetCount
+	Total uint64
+	// TotalAtLeast says Total is a lower bound: searches without facets
+	// stop counting past index.ExactTotalUpTo matches.
+	TotalAtLeast bool
+	Hits         []SearchHit
+	Facets       map[string][]FacetCount
 }
 
 // SearchHit is one matching listing.

@@ -150,14 +150,16 @@ type facetTerm struct {
 }
 
 type searchPage struct {
-	Form   searchForm              `json:"query"`
-	Total  uint64                  `json:"total"`
-	Hits   []searchHit             `json:"hits"`
-	Facets map[string][]FacetCount `json:"facets"`
-	Groups []facetGroup            `json:"-"`
-	Prev   string                  `json:"-"`
-	Next   string                  `json:"-"`
-	Ran    bool                    `json:"-"`
+	Form  searchForm `json:"query"`
+	Total uint64     `json:"total"`
+	// TotalAtLeast marks Total as a lower bound (see SearchResult).
+	TotalAtLeast bool                    `json:"total_at_least,omitempty"`
+	Hits         []searchHit             `json:"hits"`
+	Facets       map[string][]FacetCount `json:"facets"`
+	Groups       []facetGroup            `json:"-"`
+	Prev         string                  `json:"-"`
+	Next         string                  `json:"-"`
+	Ran          bool                    `json:"-"`
 }
 
 const searchPageSize = 25
@@ -176,7 +178,7 @@ func runSearch(ctx context.Context, search Searcher, listings ListingStore, f se
 	if err != nil {
 		return searchPage{}, fmt.Errorf("search: %w", err)
 	}
-	p := searchPage{Form: f, Total: res.Total, Facets: res.Facets, Hits: []searchHit{}, Ran: true}
+	p := searchPage{Form: f, Total: res.Total, TotalAtLeast: res.TotalAtLeast, Facets: res.Facets, Hits: []searchHit{}, Ran: true}
 	for _, h := range res.Hits {
 		l, err := listings.Listing(ctx, h.ID)
 		if errors.Is(err, store.ErrNotFound) {

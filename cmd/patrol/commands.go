@@ -415,9 +415,17 @@ func printSearch(ctx context.Context, w io.Writer, st *store.Store, res index.Re
 		enc := json.NewEncoder(w)
 		enc.SetEscapeHTML(false)
 		enc.SetIndent("", "  ")
-		return enc.Encode(map[string]any{"total": res.Total, "hits": hitsOrEmpty(hits), "facets": res.Facets})
+		out := map[string]any{"total": res.Total, "hits": hitsOrEmpty(hits), "facets": res.Facets}
+		if res.TotalAtLeast {
+			out["total_at_least"] = true
+		}
+		return enc.Encode(out)
 	}
-	fmt.Fprintf(w, "%d matches\n", res.Total)
+	plus := ""
+	if res.TotalAtLeast {
+		plus = "+"
+	}
+	fmt.Fprintf(w, "%d%s matches\n", res.Total, plus)
 	for _, h := range hits {
 		fmt.Fprintf(w, "%-16s %5.2f  %-10s %-44s %-20s %8.2f %s  [%s]\n", h.ID, h.Score, h.Marketplace, truncate(h.Title, 44), truncate(h.Seller, 20), h.Price, h.Currency, h.Status)
 		for field, frs := range h.Fragments {

@@ -381,7 +381,7 @@ func (s searchAdapter) Search(ctx context.Context, q web.SearchQuery) (web.Searc
 	if err != nil {
 		return web.SearchResult{}, err
 	}
-	out := web.SearchResult{Total: res.Total, Facets: map[string][]web.FacetCount{}}
+	out := web.SearchResult{Total: res.Total, TotalAtLeast: res.TotalAtLeast, Facets: map[string][]web.FacetCount{}}
 	for _, h := range res.Hits {
 		out.Hits = append(out.Hits, web.SearchHit{ID: h.ID, Score: h.Score, Relevance: h.Relevance, Fragments: h.Fragments})
 	}
