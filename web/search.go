@@ -27,12 +27,17 @@ type searchForm struct {
 	MaxPrice    float64 `json:"max_price,omitempty"`
 	Sort        string  `json:"sort,omitempty"`
 	Page        int     `json:"page"`
+	// Facets "false" skips the counts by marketplace, brand, seller and
+	// status, which visit every match, for a fast page whose total is
+	// exact only up to a limit (API clients paging through results).
+	Facets string `json:"facets,omitempty"`
 }
 
 func parseSearchForm(v url.Values) (searchForm, error) {
 	f := searchForm{
 		Q: strings.TrimSpace(v.Get("q")), Brand: v.Get("brand"), Marketplace: v.Get("marketplace"),
 		Seller: v.Get("seller"), Status: v.Get("status"), Flagged: v.Get("flagged"), Sort: v.Get("sort"), Page: 1,
+		Facets: v.Get("facets"),
 	}
 	if len(f.Q) > 1000 {
 		return f, badRequest("q: too long")
@@ -44,6 +49,11 @@ func parseSearchForm(v url.Values) (searchForm, error) {
 	case "", "true", "false":
 	default:
 		return f, badRequest("flagged: true or false")
+	}
+	switch f.Facets {
+	case "", "true", "false":
+	default:
+		return f, badRequest("facets: true or false")
 	}
 	switch f.Sort {
 	case "", "-score", "score", "-price", "price", "-last_seen":
@@ -70,7 +80,7 @@ func parseSearchForm(v url.Values) (searchForm, error) {
 func (f searchForm) values() url.Values {
 	v := url.Values{}
 	for k, s := range map[string]string{"q": f.Q, "brand": f.Brand, "marketplace": f.Marketplace, "seller": f.Seller,
-		"status": f.Status, "flagged": f.Flagged, "sort": f.Sort} {
+		"status": f.Status, "flagged": f.Flagged, "sort": f.Sort, "facets": f.Facets} {
 		if s != "" {
 			v.Set(k, s)
 		}
@@ -168,7 +178,7 @@ func runSearch(ctx context.Context, search Searcher, listings ListingStore, f se
 	q := SearchQuery{
 		Text: f.Q, Brand: f.Brand, Marketplace: f.Marketplace, Seller: f.Seller, Status: f.Status,
 		MinPrice: f.MinPrice, MaxPrice: f.MaxPrice, Sort: f.Sort,
-		Limit: searchPageSize, Offset: (f.Page - 1) * searchPageSize, Facets: true, Highlight: true,
+		Limit: searchPageSize, Offset: (f.Page - 1) * searchPageSize, Facets: f.Facets != "false", Highlight: true,
 	}
 	if f.Flagged != "" {
 		b := f.Flagged == "true"

@@ -351,7 +351,6 @@ func newSearchCmd(g *globals) *cobra.Command {
 				}
 				q.Since = t
 			}
-			q.Facets = true
 			// Fragments are marked in reverse video on a terminal and as
 			// <mark> in JSON (for a UI); piped text gets none.
 			q.Highlight = asJSON || isTerminal(g.stdout)
@@ -378,6 +377,7 @@ func newSearchCmd(g *globals) *cobra.Command {
 	c.Flags().IntVar(&q.Limit, "limit", 20, "results per page")
 	c.Flags().IntVar(&q.Offset, "offset", 0, "results to skip")
 	c.Flags().BoolVar(&asJSON, "json", false, "JSON output")
+	c.Flags().BoolVar(&q.Facets, "facets", true, "count matches by marketplace, brand, seller and status (visits every match; --facets=false for a fast page and a total exact up to 1000)")
 	return c
 }
 
