@@ -11,8 +11,6 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
-	"sync"
-	"time"
 
 	"github.com/patrol-dev/patrol/store"
 )
@@ -44,6 +42,16 @@ func (s *Server) loginCookieName() string {
 		return "__Host-patrol_login"
 	}
 	return "patrol_login"
+}
+
+// deviceCookieName names the cookie that marks a browser that has logged
+// in to an account before (see loginLimits); it outlives sessions and
+// logouts, and grants nothing but a login allowance of its own.
+func (s *Server) deviceCookieName() string {
+	if s.opts.SecureCookies {
+		return "__Host-patrol_device"
+	}
+	return "patrol_device"
 }
 
 // cookie returns a cookie with the attributes every patrol cookie has:
@@ -156,70 +164,6 @@ func clientAddr(r *http.Request) string {
 	return host
 }
 
-// loginLimits counts failed logins per account and per address within a
-// window; a key with too many failures is refused until they age out.
-type loginLimits struct {
-	mu         sync.Mutex
-	window     time.Duration
-	perAccount int
-	perAddr    int
-	fails      map[string][]time.Time
-}
-
-func newLoginLimits() *loginLimits {
-	return &loginLimits{window: 15 * time.Minute, perAccount: 5, perAddr: 20, fails: make(map[string][]time.Time)}
-}
-
-func (l *loginLimits) recent(key string, now time.Time) []time.Time {
-	ts := l.fails[key]
-	i := 0
-	for i < len(ts) && now.Sub(ts[i]) >= l.window {
-		i++
-	}
-	ts = ts[i:]
-	if len(ts) == 0 {
-		delete(l.fails, key)
-	} else {
-		l.fails[key] = ts
-	}
-	return ts
-}
-
-// allow reports whether a login for account from addr may be tried now,
-// and if not, after how long.
-func (l *loginLimits) allow(account, addr string, now time.Time) (bool, time.Duration) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	for _, k := range []struct {
-		key string
-		max int
-	}{{"u:" + account, l.perAccount}, {"a:" + addr, l.perAddr}} {
-		if ts := l.recent(k.key, now); len(ts) >= k.max {
-			return false, l.window - now.Sub(ts[0])
-		}
-	}
-	return true, 0
-}
-
-func (l *loginLimits) fail(account, addr string, now time.Time) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if len(l.fails) > 100000 { // bound memory under a spray of names
-		for k := range l.fails {
-			l.recent(k, now)
-		}
-	}
-	for _, k := range []string{"u:" + account, "a:" + addr} {
-		l.fails[k] = append(l.fails[k], now)
-	}
-}
-
-func (l *loginLimits) succeed(account string) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	delete(l.fails, "u:"+account)
-}
-
 type loginPage struct {
 	Next  string
 	Token string
@@ -240,8 +184,9 @@ func handleLoginForm(rs *responder, loginCookie func(string) *http.Cookie, cooki
 }
 
 // handleLogin checks the login form: the pre-session CSRF cookie, the rate
-// limits, the password; on success it replaces any old session with a new
-// one.
+// limits (see loginLimits), the password; on success it replaces any old
+// session with a new one and marks the browser as a known device of the
+// account.
 func handleLogin(rs *responder, s *Server) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		ctx := r.Context()
@@ -255,24 +200,36 @@ func handleLogin(rs *responder, s *Server) http.Handler {
 		}
 		addr := clientAddr(r)
 		now := s.now()
-		if ok, wait := s.limits.allow(name, addr, now); !ok {
-			w.Header().Set("Retry-After", strconv.Itoa(int(wait.Seconds())+1))
-			s.log.Warn("login rate limited", "user", name, "addr", addr)
-			rs.html(w, r, http.StatusTooManyRequests, "login", "Log in", loginPage{Next: next, Token: c.Value, User: name, Error: "Too many failed logins. Try again later."})
+		device := ""
+		if dc, err := r.Cookie(s.deviceCookieName()); err == nil {
+			device, _ = s.limits.device(dc.Value, name, now)
+		}
+		attempt, ok, wait := s.limits.begin(name, addr, device, now)
+		if !ok {
+			secs := int(wait.Seconds()) + 1
+			w.Header().Set("Retry-After", strconv.Itoa(secs))
+			s.log.Warn("login rate limited", "user", name, "addr", addr, "known_device", device != "", "wait", wait)
+			msg := "Too many failed logins. Try again in " + strconv.Itoa((secs+59)/60) + " min."
+			if secs < 60 {
+				msg = "Too many failed logins. Try again in " + strconv.Itoa(secs) + " s."
+			}
+			rs.html(w, r, http.StatusTooManyRequests, "login", "Log in", loginPage{Next: next, Token: c.Value, User: name, Error: msg})
 			return
 		}
 		u, err := s.opts.Users.Authenticate(ctx, name, password)
 		if err != nil {
 			if !errors.Is(err, store.ErrBadCredentials) {
+				attempt.done(false)
 				rs.fail(w, r, err)
 				return
 			}
-			s.limits.fail(name, addr, now)
-			s.log.Info("login failed", "user", name, "addr", addr)
+			attempt.done(true)
+			s.log.Info("login failed", "user", name, "addr", addr, "known_device", device != "")
 			rs.html(w, r, http.StatusUnauthorized, "login", "Log in", loginPage{Next: next, Token: c.Value, User: name, Error: "Wrong name or password."})
 			return
 		}
-		s.limits.succeed(name)
+		attempt.done(false)
+		http.SetCookie(w, s.cookie(s.deviceCookieName(), s.limits.deviceToken(u.Name, now), int(s.limits.deviceTTL.Seconds())))
 		if old, err := r.Cookie(s.sessionCookieName()); err == nil {
 			s.opts.Sessions.DeleteSession(ctx, old.Value)
 		}

@@ -378,13 +378,191 @@ func TestLoginRateLimited(t *testing.T) {
 	// Per address: many names sprayed from one address are stopped too.
 	l := newLoginLimits()
 	for i := 0; i < l.perAddr; i++ {
-		l.fail("user"+string(rune('a'+i)), "10.0.0.1", now)
+		a, ok, _ := l.begin("user"+string(rune('a'+i)), "10.0.0.1", "", now)
+		if !ok {
+			t.Fatalf("begin(user %d, 10.0.0.1) refused", i)
+		}
+		a.done(true)
 	}
-	if ok, wait := l.allow("fresh", "10.0.0.1", now); ok || wait <= 0 {
-		t.Errorf("allow(fresh name, sprayed address) = %v, %v, want refused", ok, wait)
+	if _, ok, wait := l.begin("fresh", "10.0.0.1", "", now); ok || wait <= 0 {
+		t.Errorf("begin(fresh name, sprayed address) = %v, %v, want refused", ok, wait)
 	}
-	if ok, _ := l.allow("fresh", "10.0.0.2", now); !ok {
-		t.Error("allow(fresh name, other address) refused")
+	if _, ok, _ := l.begin("fresh", "10.0.0.2", "", now); !ok {
+		t.Error("begin(fresh name, other address) refused")
+	}
+}
+
+// TestLoginBackoff: failures on one account from ever new addresses get 5
+// free tries, then a wait that doubles from 30 s up to 15 min after each
+// failure; the account is never locked for longer, and an hour without
+// failures forgets them.
+func TestLoginBackoff(t *testing.T) {
+	l := newLoginLimits()
+	now := time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC)
+	addr := 0
+	try := func() (bool, time.Duration) {
+		addr++
+		a, ok, wait := l.begin("ana", fmt.Sprintf("10.1.%d.%d", addr/256, addr%256), "", now)
+		if ok {
+			a.done(true)
+		}
+		return ok, wait
+	}
+	for i := 0; i < 5; i++ {
+		if ok, _ := try(); !ok {
+			t.Fatalf("failure %d refused, want 5 free tries", i+1)
+		}
+	}
+	for _, want := range []time.Duration{30 * time.Second, time.Minute, 2 * time.Minute, 4 * time.Minute, 8 * time.Minute, 15 * time.Minute, 15 * time.Minute, 15 * time.Minute} {
+		if ok, wait := try(); ok || wait != want {
+			t.Fatalf("try right after a failure = %v, wait %v; want refused for %v", ok, wait, want)
+		}
+		now = now.Add(want - time.Second)
+		if ok, _ := try(); ok {
+			t.Fatalf("try 1s before the %v wait ends was let through", want)
+		}
+		now = now.Add(time.Second)
+		if ok, _ := try(); !ok {
+			t.Fatalf("try once the %v wait ended was refused", want)
+		}
+	}
+	// An hour after the last failure the account starts afresh.
+	now = now.Add(time.Hour)
+	for i := 0; i < 5; i++ {
+		if ok, _ := try(); !ok {
+			t.Fatalf("an hour later failure %d refused, want 5 free tries again", i+1)
+		}
+	}
+
+	// Parallel guesses cannot all pass the check before their failures are
+	// recorded: each counts from the moment it is let through.
+	l = newLoginLimits()
+	passed := 0
+	var attempts []loginAttempt
+	for i := 0; i < 10; i++ {
+		if a, ok, _ := l.begin("apu", fmt.Sprintf("10.2.0.%d", i), "", now); ok {
+			passed++
+			attempts = append(attempts, a)
+		}
+	}
+	if passed != 5 {
+		t.Errorf("10 concurrent attempts: %d let through, want 5", passed)
+	}
+	// A success gives its own attempt back, but does not forgive the
+	// others (they may be a guesser's).
+	attempts[0].done(false)
+	if _, ok, _ := l.begin("apu", "10.2.1.1", "", now); !ok {
+		t.Error("after one of 5 attempts succeeded, a 5th was refused")
+	}
+	if _, ok, _ := l.begin("apu", "10.2.1.2", "", now); ok {
+		t.Error("after one of 5 attempts succeeded, a 6th was let through")
+	}
+}
+
+// TestLoginKnownDevice: while someone guesses at an account from rotating
+// addresses, or fills the limit of the one address a reverse proxy gives
+// everyone, the real user's browser, which has logged in before, still gets
+// in; a browser without that cookie, or with a forged one, waits.
+func TestLoginKnownDevice(t *testing.T) {
+	e := newEnv(t, false)
+	now := time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC)
+	e.srv.now = func() time.Time { return now }
+	try := func(addr, user, pass string, cookies ...*http.Cookie) *httptest.ResponseRecorder {
+		v := url.Values{"name": {user}, "password": {pass}, "csrf": {"tok"}}
+		r := httptest.NewRequest("POST", "/login", strings.NewReader(v.Encode()))
+		r.RemoteAddr = addr + ":40000"
+		r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		r.AddCookie(&http.Cookie{Name: e.srv.loginCookieName(), Value: "tok"})
+		for _, c := range cookies {
+			r.AddCookie(c)
+		}
+		w := httptest.NewRecorder()
+		e.srv.Handler().ServeHTTP(w, r)
+		return w
+	}
+	deviceOf := func(w *httptest.ResponseRecorder) *http.Cookie {
+		for _, c := range w.Result().Cookies() {
+			if c.Name == e.srv.deviceCookieName() && c.Value != "" && c.MaxAge > 0 && c.HttpOnly {
+				return &http.Cookie{Name: c.Name, Value: c.Value}
+			}
+		}
+		t.Fatalf("login set no device cookie: %v", w.Result().Cookies())
+		return nil
+	}
+	w := try("192.0.2.10", "ana", testPassword)
+	if w.Code != http.StatusSeeOther {
+		t.Fatalf("first login = %d", w.Code)
+	}
+	anaDevice := deviceOf(w)
+	apuDevice := deviceOf(try("192.0.2.11", "apu", testPassword))
+
+	// A guesser on rotating addresses.
+	for i := 0; i < 5; i++ {
+		if w := try(fmt.Sprintf("198.51.100.%d", i), "ana", "guess"); w.Code != http.StatusUnauthorized {
+			t.Fatalf("guess %d = %d, want 401", i, w.Code)
+		}
+	}
+	if w := try("198.51.100.99", "ana", "guess"); w.Code != http.StatusTooManyRequests || w.Header().Get("Retry-After") != "31" {
+		t.Errorf("6th guess from a new address = %d, Retry-After %q; want 429 after 31 s", w.Code, w.Header().Get("Retry-After"))
+	}
+	tampered := &http.Cookie{Name: anaDevice.Name, Value: "x" + anaDevice.Value}
+	tests := []struct {
+		name   string
+		cookie *http.Cookie
+		want   int
+	}{
+		{"no device cookie", nil, http.StatusTooManyRequests},
+		{"another account's device", apuDevice, http.StatusTooManyRequests},
+		{"forged device cookie", tampered, http.StatusTooManyRequests},
+		{"known device", anaDevice, http.StatusSeeOther},
+	}
+	for _, tt := range tests {
+		var cs []*http.Cookie
+		if tt.cookie != nil {
+			cs = append(cs, tt.cookie)
+		}
+		if w := try("192.0.2.10", "ana", testPassword, cs...); w.Code != tt.want {
+			t.Errorf("real user during the guessing, %s = %d, want %d", tt.name, w.Code, tt.want)
+		}
+	}
+
+	// Behind a reverse proxy every client has the proxy's address: a spray
+	// of names fills its limit for everyone but known devices.
+	for i := 0; i < 20; i++ {
+		try("10.9.9.9", fmt.Sprintf("nobody%d", i), "guess")
+	}
+	if w := try("10.9.9.9", "adm", testPassword); w.Code != http.StatusTooManyRequests {
+		t.Errorf("login through the sprayed proxy address = %d, want 429", w.Code)
+	}
+	if w := try("10.9.9.9", "ana", testPassword, anaDevice); w.Code != http.StatusSeeOther {
+		t.Errorf("known device through the sprayed proxy address = %d, want 303", w.Code)
+	}
+
+	// A known device has its own allowance: it can be slowed, not used to
+	// guess faster than anyone else.
+	for i := 0; i < 5; i++ {
+		try("192.0.2.10", "ana", "typo", anaDevice)
+	}
+	if w := try("192.0.2.10", "ana", testPassword, anaDevice); w.Code != http.StatusTooManyRequests {
+		t.Errorf("known device after 5 failures of its own = %d, want 429", w.Code)
+	}
+
+	// However long the guessing went on, the wait is bounded: 15 minutes
+	// after the last failure the account is open to any browser.
+	l := e.srv.limits
+	for i := 0; i < 20; i++ {
+		now = now.Add(l.maxDelay)
+		try(fmt.Sprintf("203.0.113.%d", i), "ana", "guess")
+	}
+	if w := try("203.0.113.200", "ana", testPassword); w.Code != http.StatusTooManyRequests {
+		t.Errorf("right after a guess at the cap = %d, want 429", w.Code)
+	}
+	now = now.Add(l.maxDelay)
+	if w := try("203.0.113.201", "ana", testPassword); w.Code != http.StatusSeeOther {
+		t.Errorf("15 min after the last guess = %d, want 303", w.Code)
+	}
+	if _, ok := l.device(anaDevice.Value, "ana", now.Add(l.deviceTTL)); ok {
+		t.Error("device cookie still valid after its lifetime")
 	}
 }
 
