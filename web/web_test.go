@@ -855,7 +855,12 @@ func TestSearchPage(t *testing.T) {
 	if err := json.Unmarshal(w.Body.Bytes(), &p); err != nil || p.Total != 3 || len(p.Facets["marketplace"]) != 1 {
 		t.Errorf("GET /api/v1/search = %+v, %v", p, err)
 	}
-	for _, bad := range []string{"status=x", "flagged=maybe", "sort=evil", "min_price=abc"} {
+	w = e.get("ana", "/api/v1/search?q=&flagged=true&brand=Acme&facets=false")
+	p = searchPage{}
+	if err := json.Unmarshal(w.Body.Bytes(), &p); err != nil || p.Total != 3 || len(p.Facets) != 0 {
+		t.Errorf("GET /api/v1/search?facets=false = %+v, %v", p, err)
+	}
+	for _, bad := range []string{"status=x", "flagged=maybe", "sort=evil", "min_price=abc", "facets=maybe"} {
 		if w := e.get("ana", "/search?"+bad); w.Code != http.StatusBadRequest {
 			t.Errorf("GET /search?%s = %d, want 400", bad, w.Code)
 		}
