@@ -440,7 +440,7 @@ func (ix *Index) newPlainDoc(l *listing.Listing) plainDoc {
 	return plainDoc{
 		Title:       l.Title,
 		Description: l.Description,
-		Folded:      ix.foldedText(l.Title, l.Description),
+		Folded:      ix.foldedText(ix.fold(l.Title), l.Description),
 		Seller:      l.Seller,
 		Marketplace: l.Marketplace,
 		Brand:       l.Brand,

@@ -55,6 +55,11 @@ const (
 	// a search sorted by score can read the highest bands first and stop
 	// once it has a page (see searchTiered).
 	scoreBand = "score_band"
+
+	// fieldPairs holds a hash bucket of every two adjacent words of the
+	// folded title (pairTerms), so that a phrase reads the positions of
+	// only the few titles holding its pairs (see pairPhraseQuery).
+	fieldPairs = "pairs"
 )
 
 // foldedAnalyzer splits already-folded text into lower-case words, without
@@ -141,6 +146,7 @@ func newMapping() (mapping.IndexMapping, error) {
 	band := keyword(false)
 	band.SkipFreqNorm = true
 	dm.AddFieldMappingsAt(scoreBand, band)
+	dm.AddFieldMappingsAt(fieldPairs, band)
 	dm.AddFieldMappingsAt(fieldFlagged, flag)
 	dm.AddSubDocumentMapping("_all", bleve.NewDocumentDisabledMapping())
 	im.DefaultMapping = dm
@@ -197,7 +203,11 @@ func (ix *Index) newDoc(l *listing.Listing) *document.Document {
 	}
 	d.AddField(document.NewTextFieldCustom(fieldTitle, nil, []byte(l.Title), optWords, ix.an.english))
 	d.AddField(document.NewTextFieldCustom(fieldDescription, nil, []byte(l.Description), optWords, ix.an.english))
-	text(fieldFolded, ix.foldedText(l.Title, l.Description), ix.an.folded)
+	foldedTitle := ix.fold(l.Title)
+	text(fieldFolded, ix.foldedText(foldedTitle, l.Description), ix.an.folded)
+	for _, p := range pairTerms(ix.foldedTokens(foldedTitle)) {
+		d.AddField(document.NewTextFieldCustom(fieldPairs, nil, []byte(p), optFilter|bleveindex.SkipFreqNorm, ix.an.keyword))
+	}
 	kw := func(name, v string, opt bleveindex.FieldIndexingOptions) {
 		if v != "" {
 			d.AddField(document.NewTextFieldCustom(name, nil, []byte(v), opt, ix.an.keyword))
@@ -280,9 +290,9 @@ func fixed(v float64, width, prec int) string {
 // rarely hides the brand, and its plain words are already in the
 // description field, so folding them all would double the index for
 // nothing.
-func (ix *Index) foldedText(title, description string) string {
+func (ix *Index) foldedText(foldedTitle, description string) string {
 	var b strings.Builder
-	b.WriteString(ix.fold(title))
+	b.WriteString(foldedTitle)
 	if description == "" {
 		return b.String()
 	}
@@ -308,6 +318,17 @@ func (ix *Index) foldedText(title, description string) string {
 		b.WriteString(w)
 	}
 	return b.String()
+}
+
+// foldedTokens are the words of already-folded text as the folded
+// analyzer indexes them, in position order.
+func (ix *Index) foldedTokens(folded string) []string {
+	ts := ix.an.folded.Analyze([]byte(folded))
+	out := make([]string, len(ts))
+	for i, t := range ts {
+		out[i] = string(t.Term)
+	}
+	return out
 }
 
 // words splits s into runs of letters and digits. It is close to the

@@ -33,11 +33,17 @@ const (
 	fnvPrime32  = 16777619
 )
 
-// pairBucket is the 16-bit bucket of the adjacent tokens a and b: FNV-1a
-// over a, a NUL and b, folded to 16 bits. The NUL keeps ("ab", "c") and
-// ("a", "bc") apart; 16 bits bound the pairs field's dictionary to 65,536
-// terms whatever the vocabulary, and a collision only adds candidates
-// that the positions check then drops.
+// pairMask keeps 12 bits of a pair's hash: 4,096 buckets. With 65,536 the
+// pairs field was a tenth of the index (a bucket of a dozen titles costs
+// about as much as its postings); with 4,096 it is a few per cent, and a
+// bucket still holds few enough titles for the positions check.
+const pairMask = 1<<12 - 1
+
+// pairBucket is the 12-bit bucket of the adjacent tokens a and b: FNV-1a
+// over a, a NUL and b, folded to 16 bits and masked with pairMask. The
+// NUL keeps ("ab", "c") and ("a", "bc") apart; the mask bounds the pairs
+// field's dictionary whatever the vocabulary, and a collision only adds
+// candidates that the positions check then drops.
 func pairBucket(a, b string) uint16 {
 	h := uint32(fnvOffset32)
 	for i := 0; i < len(a); i++ {
@@ -49,7 +55,7 @@ func pairBucket(a, b string) uint16 {
 		h ^= uint32(b[i])
 		h *= fnvPrime32
 	}
-	return uint16(h ^ h>>16)
+	return uint16(h^h>>16) & pairMask
 }
 
 // pairTerm returns the term that the pairs field holds for the adjacent

@@ -377,17 +377,16 @@ func (ix *Index) expand(q query.Query) query.Query {
 		}
 	case *query.MatchPhraseQuery:
 		switch v.FieldVal {
-		case fieldFolded:
-			v.MatchPhrase = ix.fold(v.MatchPhrase)
+		case "", fieldTitle, fieldFolded:
+			// Positions are kept for the folded title only; the pairs
+			// field narrows the titles whose positions are read.
+			return newPairPhraseQuery(fieldFolded, fieldPairs, ix.foldedTokens(ix.fold(v.MatchPhrase)))
 		case fieldDescription:
 			// No positions in the description (see newMapping): all words.
 			m := query.NewMatchQuery(v.MatchPhrase)
 			m.SetField(fieldDescription)
 			m.SetOperator(query.MatchQueryOperatorAnd)
 			return m
-		case "", fieldTitle:
-			// Positions are kept for the folded title only.
-			v.FieldVal, v.MatchPhrase = fieldFolded, ix.fold(v.MatchPhrase)
 		}
 	case *query.NumericRangeQuery:
 		if v.FieldVal == fieldScore {
