@@ -116,7 +116,8 @@ func textFields() []string {
 
 // Search runs q and returns one page of matches.
 func (ix *Index) Search(ctx context.Context, q Query) (Result, error) {
-	bq, err := ix.buildQuery(q)
+	tiered := !q.Facets && (q.Sort == "" || q.Sort == SortScore || q.Sort == SortDate)
+	bq, err := ix.buildQuery(q, !tiered)
 	if err != nil {
 		return Result{}, err
 	}
@@ -170,7 +171,7 @@ func (ix *Index) Search(ctx context.Context, q Query) (Result, error) {
 		matches []*search.DocumentMatch
 		out     Result
 	)
-	if tiered := !q.Facets && (q.Sort == "" || q.Sort == SortScore || q.Sort == SortDate); tiered {
+	if tiered {
 		start := time.Now()
 		tr, err := ix.searchTiered(ctx, bq, req.Sort, q.Sort == SortDate, limit, offset, q.Highlight)
 		if err != nil {
@@ -245,8 +246,8 @@ func sortOrder(order []string) search.SortOrder {
 }
 
 // buildQuery turns q into a Bleve query: the expanded text query and
-// the filters, all required.
-func (ix *Index) buildQuery(q Query) (query.Query, error) {
+// the filters, all required. scored says whether Bleve will score it.
+func (ix *Index) buildQuery(q Query, scored bool) (query.Query, error) {
 	var text query.Query
 	if strings.TrimSpace(q.Text) == "" {
 		text = bleve.NewMatchAllQuery()
@@ -316,6 +317,17 @@ func (ix *Index) buildQuery(q Query) (query.Query, error) {
 			return text, nil
 		}
 		filters, ranges = ranges, nil
+	}
+	if !scored {
+		// Unscored, a conjunction of term and range queries is one
+		// intersection of their postings bitmaps (Bleve's "unadorned"
+		// conjunction), where a Boolean filter would test every match of
+		// the rest against the ranges one by one.
+		filters = append(filters, ranges...)
+		if len(filters) == 1 {
+			return filters[0], nil
+		}
+		return bleve.NewConjunctionQuery(filters...), nil
 	}
 	must := filters[0]
 	if len(filters) > 1 {
