@@ -92,7 +92,7 @@ type Result struct {
 type Hit struct {
 	ID        listing.ID
 	Score     float64 // the listing's score from the matcher
-	Relevance float64 // Bleve's text relevance for this query
+	Relevance float64 // Bleve's text relevance for this query; 0 unless sorted by relevance
 	// Fragments maps "title" and "description" to highlighted fragments.
 	Fragments map[string][]string
 }
@@ -116,8 +116,10 @@ func textFields() []string {
 
 // Search runs q and returns one page of matches.
 func (ix *Index) Search(ctx context.Context, q Query) (Result, error) {
+	// Text relevance is only worth computing when it orders the results.
+	scored := q.Sort == SortRelevance
 	tiered := !q.Facets && (q.Sort == "" || q.Sort == SortScore || q.Sort == SortDate)
-	bq, err := ix.buildQuery(q, !tiered)
+	bq, err := ix.buildQuery(q, scored)
 	if err != nil {
 		return Result{}, err
 	}
@@ -130,6 +132,9 @@ func (ix *Index) Search(ctx context.Context, q Query) (Result, error) {
 	}
 	offset := max(q.Offset, 0)
 	req := bleve.NewSearchRequestOptions(bq, limit, offset, false)
+	if !scored {
+		req.Score = bleve.ScoreNone
+	}
 	var order []string
 	switch q.Sort {
 	case "", SortScore:
