@@ -7,6 +7,7 @@ import (
 	"encoding/binary"
 	"encoding/json"
 	"errors"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -266,5 +267,139 @@ func TestSnapHTMLFileOpensAndReads(t *testing.T) {
 	}
 	if _, err := s.SnapshotHTML(ctx, l.ID, sha); !errors.Is(err, store.ErrNotFound) {
 		t.Errorf("SnapshotHTML after purge = %v, want ErrNotFound", err)
+	}
+}
+
+// TestOpenMovesListingsAtomically checks that opening a layout 1 file
+// moves its listings out of the old buckets, and that a move that fails
+// halfway (here on a record that does not decode) leaves the file as it
+// was.
+func TestOpenMovesListingsAtomically(t *testing.T) {
+	buckets := func(t *testing.T, path string) map[string]int {
+		t.Helper()
+		db, err := bolt.Open(path, 0o600, &bolt.Options{ReadOnly: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer db.Close()
+		got := map[string]int{}
+		db.View(func(tx *bolt.Tx) error {
+			return tx.ForEach(func(name []byte, b *bolt.Bucket) error {
+				got[string(name)] = b.Stats().KeyN
+				return nil
+			})
+		})
+		return got
+	}
+	t.Run("moved", func(t *testing.T) {
+		path := copyFixture(t, "layout1.db")
+		s, err := store.Open(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		s.Close()
+		got := buckets(t, path)
+		for _, name := range []string{"listings", "by_seller"} {
+			if _, ok := got[name]; ok {
+				t.Errorf("bucket %s still there after the move", name)
+			}
+		}
+		if got["listing_recs"] != 5 || got["by_id"] != 5 || got["seller_seqs"] != 5 {
+			t.Errorf("buckets after the move = %v, want 5 listings in listing_recs, by_id and seller_seqs", got)
+		}
+	})
+	t.Run("failed", func(t *testing.T) {
+		path := copyFixture(t, "layout1.db")
+		db, err := bolt.Open(path, 0o600, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		db.Update(func(tx *bolt.Tx) error {
+			return tx.Bucket([]byte("listings")).Put([]byte("zzzz"), []byte("{not json"))
+		})
+		db.Close()
+		before := buckets(t, path)
+		if s, err := store.Open(path); err == nil {
+			s.Close()
+			t.Fatal("Open of a file with a broken listing succeeded, want an error")
+		}
+		if got := buckets(t, path); !maps.Equal(got, before) {
+			t.Errorf("buckets after a failed move = %v, want them untouched: %v", got, before)
+		}
+	})
+}
+
+// TestOpenMovesListingsAnOlderPatrolWrote covers a file of the current
+// layout that an older patrol opened and wrote to: it keeps its listings
+// in the layout 1 buckets, and its copies are the newer ones.
+func TestOpenMovesListingsAnOlderPatrolWrote(t *testing.T) {
+	ctx := context.Background()
+	s, path := openTemp(t)
+	for i := range 2 {
+		if err := s.PutListing(ctx, sample(i)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	s.Close()
+	changed := sample(1)
+	changed.Title, changed.Seller = "changed", "moved"
+	db, err := bolt.Open(path, 0o600, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = db.Update(func(tx *bolt.Tx) error {
+		ls, err := tx.CreateBucketIfNotExists([]byte("listings"))
+		if err != nil {
+			return err
+		}
+		bs, err := tx.CreateBucketIfNotExists([]byte("by_seller"))
+		if err != nil {
+			return err
+		}
+		for _, l := range []listing.Listing{changed, sample(2)} {
+			buf, _ := json.Marshal(l)
+			if err := ls.Put([]byte(l.ID), buf); err != nil {
+				return err
+			}
+			if err := bs.Put([]byte("shop\x00"+l.Seller+"\x00"+string(l.ID)), nil); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+
+	s, err = store.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if n, err := s.CountListings(ctx); err != nil || n != 3 {
+		t.Errorf("CountListings = %d, %v, want 3", n, err)
+	}
+	if l, err := s.Listing(ctx, changed.ID); err != nil || l.Title != "changed" {
+		t.Errorf("Listing(changed) = %+v, %v, want the older patrol's copy", l, err)
+	}
+	for _, tt := range []struct {
+		seller string
+		want   int
+	}{{"moved", 1}, {"seller-1", 0}, {"seller-2", 1}, {"seller-0", 1}} {
+		if ls, err := s.ListingsBySeller(ctx, "shop", tt.seller); err != nil || len(ls) != tt.want {
+			t.Errorf("ListingsBySeller(%s) = %d, %v, want %d", tt.seller, len(ls), err, tt.want)
+		}
+	}
+}
+
+// TestSnapshotNeedsListingID checks that evidence cannot be filed under
+// no listing: by_id cannot hold an empty key.
+func TestSnapshotNeedsListingID(t *testing.T) {
+	s, _ := openTemp(t)
+	defer s.Close()
+	err := s.PutSnapshot(context.Background(), listing.Snapshot{URL: "http://shop.example/x", HTML: []byte("<html>")})
+	if err == nil {
+		t.Error("PutSnapshot without a listing ID succeeded, want an error")
 	}
 }

@@ -205,16 +205,24 @@ func (s *Store) purgeListing(tx *bolt.Tx, id listing.ID, p RetentionPolicy, st *
 	if rule == "" || cited(tx, id) || (p.Keep != nil && p.Keep(id)) {
 		return false, nil
 	}
+	e, err := loadIDEntry(tx, id)
+	if err != nil {
+		return false, err
+	}
 	prefix := join([]byte(id), nil)
 	for _, b := range []struct {
 		name  []byte
 		count *int
 	}{
-		{bucketSnapMeta, &st.Snapshots},
-		{bucketSnapHTML, nil},
+		{bucketOldSnapMeta, &st.Snapshots},
+		{bucketOldSnapHTML, nil},
 		{bucketVerdicts, &st.Verdicts},
 	} {
-		n, size, err := deletePrefix(tx.Bucket(b.name), prefix, p.DryRun)
+		bk := tx.Bucket(b.name)
+		if bk == nil {
+			continue // a file that never had the layout 1 buckets
+		}
+		n, size, err := deletePrefix(bk, prefix, p.DryRun)
 		if err != nil {
 			return false, fmt.Errorf("purge %s of %s: %w", b.name, id, err)
 		}
@@ -223,13 +231,27 @@ func (s *Store) purgeListing(tx *bolt.Tx, id listing.ID, p RetentionPolicy, st *
 		}
 		st.Bytes += size
 	}
-	st.Bytes += int64(len(tx.Bucket(bucketListings).Get([]byte(id))))
-	if !p.DryRun {
-		if err := tx.Bucket(bucketBySeller).Delete(sellerKey(l)); err != nil {
-			return false, fmt.Errorf("unindex seller of %s: %w", id, err)
+	snaps := tx.Bucket(bucketSnapshots)
+	for _, seq := range e.snaps {
+		v := snaps.Get(seqKey(seq))
+		if v == nil {
+			continue
 		}
-		if err := tx.Bucket(bucketListings).Delete([]byte(id)); err != nil {
-			return false, fmt.Errorf("delete listing %s: %w", id, err)
+		st.Snapshots++
+		st.Bytes += int64(len(v))
+		if !p.DryRun {
+			if err := snaps.Delete(seqKey(seq)); err != nil {
+				return false, fmt.Errorf("purge snapshots of %s: %w", id, err)
+			}
+		}
+	}
+	st.Bytes += int64(len(tx.Bucket(bucketListingRecs).Get(seqKey(e.listing))))
+	if !p.DryRun {
+		if err := deleteListingRecord(tx, id, e.listing); err != nil {
+			return false, err
+		}
+		if err := storeIDEntry(tx, id, idEntry{}); err != nil {
+			return false, err
 		}
 	}
 	st.Listings++
@@ -272,19 +294,19 @@ func deletePrefix(b *bolt.Bucket, prefix []byte, dryRun bool) (int, int64, error
 // concurrently cannot lose its image.
 func dropUnusedImages(tx *bolt.Tx, candidates, purged map[string]bool, dryRun bool) (int, int64, error) {
 	used := map[string]bool{}
-	err := tx.Bucket(bucketListings).ForEach(func(k, v []byte) error {
-		if dryRun && purged[string(k)] {
-			return nil
-		}
-		// Only the images matter: skip decoding listings that cannot
-		// mention a candidate.
+	err := tx.Bucket(bucketListingRecs).ForEach(func(k, v []byte) error {
+		// Only the images matter: skip decoding the rest.
 		var l struct {
+			ID     string `json:"id"`
 			Images []struct {
 				SHA256 string `json:"sha256"`
 			} `json:"images"`
 		}
 		if err := json.Unmarshal(v, &l); err != nil {
-			return fmt.Errorf("decode listing %s: %w", k, err)
+			return fmt.Errorf("decode listing %x: %w", k, err)
+		}
+		if dryRun && purged[l.ID] {
+			return nil
 		}
 		for _, img := range l.Images {
 			if candidates[img.SHA256] {

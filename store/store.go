@@ -30,12 +30,9 @@ import (
 var ErrNotFound = errors.New("not found")
 
 // Bucket names. Keys are chosen so that bbolt's byte order is the order the
-// readers want (time-ordered where it matters).
+// readers want (time-ordered where it matters). The listings and their
+// evidence are in the buckets described in layout.go.
 var (
-	bucketListings  = []byte("listings")   // id → JSON listing.Listing
-	bucketBySeller  = []byte("by_seller")  // marketplace \x00 seller \x00 id → nil
-	bucketSnapMeta  = []byte("snap_meta")  // id \x00 fetchedAt(8) \x00 sha → JSON listing.Snapshot \x00 gzip HTML
-	bucketSnapHTML  = []byte("snap_html")  // id \x00 sha → gzip HTML (only in files written before snapshots kept their HTML in snap_meta)
 	bucketImages    = []byte("images")     // sha256 → bytes
 	bucketSweeps    = []byte("sweeps")     // sweep id → JSON listing.Sweep
 	bucketFailures  = []byte("failures")   // sweep id \x00 seq(8) → JSON listing.Failure
@@ -45,8 +42,7 @@ var (
 )
 
 var coreBuckets = [][]byte{
-	bucketListings, bucketBySeller, bucketSnapMeta, bucketSnapHTML, bucketImages,
-	bucketSweeps, bucketFailures, bucketVerdicts, bucketFrontier, bucketQueryDone,
+	bucketImages, bucketSweeps, bucketFailures, bucketVerdicts, bucketFrontier, bucketQueryDone,
 }
 
 // maxSweepFailures bounds the failures kept inline in a sweep record; all of
@@ -95,7 +91,7 @@ func OpenWith(path string, opts Options) (*Store, error) {
 				return fmt.Errorf("create bucket %s: %w", b, err)
 			}
 		}
-		return nil
+		return createLayout(tx)
 	})
 	if err != nil {
 		db.Close()
@@ -136,7 +132,11 @@ func ctxErr(ctx context.Context) error {
 
 func getListing(tx *bolt.Tx, id listing.ID) (listing.Listing, bool, error) {
 	var l listing.Listing
-	v := tx.Bucket(bucketListings).Get([]byte(id))
+	seq, err := listingSeq(tx, id)
+	if err != nil || seq == 0 {
+		return l, false, err
+	}
+	v := tx.Bucket(bucketListingRecs).Get(seqKey(seq))
 	if v == nil {
 		return l, false, nil
 	}
@@ -144,10 +144,6 @@ func getListing(tx *bolt.Tx, id listing.ID) (listing.Listing, bool, error) {
 		return l, false, fmt.Errorf("decode listing %s: %w", id, err)
 	}
 	return l, true, nil
-}
-
-func sellerKey(l listing.Listing) []byte {
-	return join([]byte(l.Marketplace), []byte(l.Seller), []byte(l.ID))
 }
 
 func putListing(tx *bolt.Tx, l listing.Listing) error {
@@ -168,22 +164,43 @@ type sellerFields struct {
 	Seller      string `json:"seller"`
 }
 
-// putListingJSON writes l, already encoded as buf, and keeps the seller
-// index in step with it.
+// putListingJSON writes l, already encoded as buf, and keeps by_id and the
+// seller index in step with it.
 func putListingJSON(tx *bolt.Tx, l listing.Listing, buf []byte) error {
-	bl := tx.Bucket(bucketListings)
-	bs := tx.Bucket(bucketBySeller)
-	key := []byte(l.ID)
+	e, err := loadIDEntry(tx, l.ID)
+	if err != nil {
+		return err
+	}
+	isNew := e.listing == 0
+	if err := putListingEntry(tx, l, buf, &e); err != nil {
+		return err
+	}
+	if isNew {
+		return storeIDEntry(tx, l.ID, e)
+	}
+	return nil
+}
+
+// putListingEntry is putListingJSON for a caller that holds the by_id
+// entry e of l and stores it afterwards. A listing keeps the record number
+// it was first given, so only a new listing changes e.
+func putListingEntry(tx *bolt.Tx, l listing.Listing, buf []byte, e *idEntry) error {
+	recs := listingRecs(tx)
+	bs := tx.Bucket(bucketSellerSeqs)
 	indexed := false
-	if v := bl.Get(key); v != nil {
+	if e.listing == 0 {
+		var err error
+		if e.listing, err = recs.NextSequence(); err != nil {
+			return fmt.Errorf("number listing %s: %w", l.ID, err)
+		}
+	} else if v := recs.Get(seqKey(e.listing)); v != nil {
 		var old sellerFields
 		if err := json.Unmarshal(v, &old); err != nil {
 			return fmt.Errorf("decode listing %s: %w", l.ID, err)
 		}
 		indexed = old.Seller == l.Seller && old.Marketplace == l.Marketplace
 		if !indexed {
-			ok := join([]byte(old.Marketplace), []byte(old.Seller), key)
-			if err := bs.Delete(ok); err != nil {
+			if err := bs.Delete(sellerKey(old.Marketplace, old.Seller, e.listing)); err != nil {
 				return fmt.Errorf("unindex seller of %s: %w", l.ID, err)
 			}
 		}
@@ -191,11 +208,11 @@ func putListingJSON(tx *bolt.Tx, l listing.Listing, buf []byte) error {
 	// A put of an unchanged key still rewrites its page: skip it when the
 	// seller is the one already indexed (the common case in a re-sweep).
 	if !indexed {
-		if err := bs.Put(sellerKey(l), nil); err != nil {
+		if err := bs.Put(sellerKey(l.Marketplace, l.Seller, e.listing), nil); err != nil {
 			return fmt.Errorf("index seller of %s: %w", l.ID, err)
 		}
 	}
-	if err := bl.Put(key, buf); err != nil {
+	if err := recs.Put(seqKey(e.listing), buf); err != nil {
 		return fmt.Errorf("put listing %s: %w", l.ID, err)
 	}
 	return nil
@@ -249,13 +266,25 @@ func (s *Store) Listing(ctx context.Context, id listing.ID) (listing.Listing, er
 // fn stops the walk and is returned.
 func (s *Store) EachListing(ctx context.Context, fn func(listing.Listing) error) error {
 	return s.db.View(func(tx *bolt.Tx) error {
-		c := tx.Bucket(bucketListings).Cursor()
+		recs := tx.Bucket(bucketListingRecs)
+		c := tx.Bucket(bucketIDs).Cursor()
 		n := 0
-		for k, v := c.First(); k != nil; k, v = c.Next() {
+		for k, e := c.First(); k != nil; k, e = c.Next() {
 			if n++; n%1024 == 0 {
 				if err := ctxErr(ctx); err != nil {
 					return err
 				}
+			}
+			seq, w := binary.Uvarint(e)
+			if w <= 0 {
+				return fmt.Errorf("read index of %s: %w", k, errBadIDEntry)
+			}
+			if seq == 0 {
+				continue // evidence without a listing
+			}
+			v := recs.Get(seqKey(seq))
+			if v == nil {
+				continue
 			}
 			var l listing.Listing
 			if err := json.Unmarshal(v, &l); err != nil {
@@ -273,30 +302,41 @@ func (s *Store) EachListing(ctx context.Context, fn func(listing.Listing) error)
 func (s *Store) CountListings(ctx context.Context) (int, error) {
 	n := 0
 	err := s.db.View(func(tx *bolt.Tx) error {
-		n = tx.Bucket(bucketListings).Stats().KeyN
+		n = tx.Bucket(bucketListingRecs).Stats().KeyN
 		return nil
 	})
 	return n, err
 }
 
-// ListingsBySeller returns every listing of seller on marketplace.
+// ListingsBySeller returns every listing of seller on marketplace, in ID
+// order.
 func (s *Store) ListingsBySeller(ctx context.Context, marketplace, seller string) ([]listing.Listing, error) {
 	var out []listing.Listing
 	prefix := join([]byte(marketplace), []byte(seller), nil)
 	err := s.db.View(func(tx *bolt.Tx) error {
-		c := tx.Bucket(bucketBySeller).Cursor()
+		recs := tx.Bucket(bucketListingRecs)
+		c := tx.Bucket(bucketSellerSeqs).Cursor()
 		for k, _ := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, _ = c.Next() {
-			id := listing.ID(k[len(prefix):])
-			l, ok, err := getListing(tx, id)
-			if err != nil {
-				return err
+			// A longer key belongs to a seller whose name starts with
+			// this one's and a NUL.
+			if len(k) != len(prefix)+8 {
+				continue
 			}
-			if ok {
-				out = append(out, l)
+			v := recs.Get(k[len(prefix):])
+			if v == nil {
+				continue
 			}
+			var l listing.Listing
+			if err := json.Unmarshal(v, &l); err != nil {
+				return fmt.Errorf("decode listing of seller %s: %w", seller, err)
+			}
+			out = append(out, l)
 		}
 		return nil
 	})
+	// The index is in the order the listings were first stored; callers
+	// had them in ID order before it was.
+	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
 	return out, err
 }
 
@@ -332,18 +372,35 @@ func IsConfirmed(st listing.Status) bool {
 // explicitly).
 func (s *Store) DeleteListing(ctx context.Context, id listing.ID) error {
 	return s.db.Update(func(tx *bolt.Tx) error {
-		l, ok, err := getListing(tx, id)
-		if err != nil || !ok {
+		e, err := loadIDEntry(tx, id)
+		if err != nil || e.listing == 0 {
 			return err
 		}
-		if err := tx.Bucket(bucketBySeller).Delete(sellerKey(l)); err != nil {
+		if err := deleteListingRecord(tx, id, e.listing); err != nil {
+			return err
+		}
+		e.listing = 0
+		return storeIDEntry(tx, id, e)
+	})
+}
+
+// deleteListingRecord removes the record stored under seq for id and its
+// seller entry; the caller updates by_id.
+func deleteListingRecord(tx *bolt.Tx, id listing.ID, seq uint64) error {
+	recs := listingRecs(tx)
+	if v := recs.Get(seqKey(seq)); v != nil {
+		var l sellerFields
+		if err := json.Unmarshal(v, &l); err != nil {
+			return fmt.Errorf("decode listing %s: %w", id, err)
+		}
+		if err := tx.Bucket(bucketSellerSeqs).Delete(sellerKey(l.Marketplace, l.Seller, seq)); err != nil {
 			return fmt.Errorf("unindex seller of %s: %w", id, err)
 		}
-		if err := tx.Bucket(bucketListings).Delete([]byte(id)); err != nil {
-			return fmt.Errorf("delete listing %s: %w", id, err)
-		}
-		return nil
-	})
+	}
+	if err := recs.Delete(seqKey(seq)); err != nil {
+		return fmt.Errorf("delete listing %s: %w", id, err)
+	}
+	return nil
 }
 
 // ---- verdicts ----
@@ -433,7 +490,8 @@ func (s *Store) SaveFetched(ctx context.Context, f Fetched) error {
 }
 
 // SaveFetchedBatch stores many pages in one transaction. The pages are
-// prepared (hashed, compressed, encoded) in parallel before it begins.
+// prepared (hashed, compressed, encoded) in parallel before it begins, so
+// that the writer lock is held only to put bytes.
 func (s *Store) SaveFetchedBatch(ctx context.Context, fs []Fetched) error {
 	if err := ctxErr(ctx); err != nil {
 		return err
@@ -445,10 +503,9 @@ func (s *Store) SaveFetchedBatch(ctx context.Context, fs []Fetched) error {
 	if err := ctxErr(ctx); err != nil {
 		return err
 	}
-	// In key order the puts of listings and snapshots walk each tree
-	// once, left to right, instead of jumping about it (about a fifth
-	// faster). The sort is stable, so a listing given twice keeps its
-	// order.
+	// In ID order the puts walk by_id once, left to right, instead of
+	// jumping about it. The sort is stable, so a listing given twice
+	// keeps its order.
 	sort.SliceStable(ps, func(i, j int) bool { return ps[i].f.Listing.ID < ps[j].f.Listing.ID })
 	return s.db.Update(func(tx *bolt.Tx) error {
 		for i := range ps {
@@ -469,15 +526,12 @@ type preparedFetched struct {
 	snap    *preparedSnapshot
 }
 
-// preparedSnapshot is a snapshot ready to put: its key and its record,
-// the encoded listing.Snapshot and the compressed HTML in one value. One
-// record per snapshot rather than one for the metadata and one for the
-// HTML halves the randomly placed pages a batch of new listings dirties,
-// which is what bounds the write rate.
+// preparedSnapshot is a snapshot ready to put: its record, the encoded
+// listing.Snapshot and the compressed HTML in one value, so that a new
+// snapshot is one appended record.
 type preparedSnapshot struct {
 	id     listing.ID
 	sha    string
-	key    []byte
 	record []byte
 }
 
@@ -552,13 +606,33 @@ func (p *preparedFetched) write(tx *bolt.Tx) error {
 			return fmt.Errorf("put image %s: %w", sha, err)
 		}
 	}
-	if p.snap != nil {
+	// The listing and its snapshot share one by_id entry: read and
+	// write it once.
+	e, err := loadIDEntry(tx, f.Listing.ID)
+	if err != nil {
+		return err
+	}
+	changed := e.listing == 0
+	switch {
+	case p.snap == nil:
+	case p.snap.id == f.Listing.ID:
+		added, err := p.snap.add(tx, &e)
+		if err != nil {
+			return err
+		}
+		changed = changed || added
+	default: // evidence filed under another listing
 		if err := p.snap.write(tx); err != nil {
 			return err
 		}
 	}
-	if err := putListingJSON(tx, f.Listing, p.listing); err != nil {
+	if err := putListingEntry(tx, f.Listing, p.listing, &e); err != nil {
 		return err
+	}
+	if changed {
+		if err := storeIDEntry(tx, f.Listing.ID, e); err != nil {
+			return err
+		}
 	}
 	if f.SweepID != "" && f.FrontierURL != "" {
 		if err := frontierMark(tx, f.SweepID, f.Listing.Marketplace, f.FrontierURL, frontierDone, ""); err != nil {
@@ -571,15 +645,14 @@ func (p *preparedFetched) write(tx *bolt.Tx) error {
 // prepareSnapshot hashes (when the caller did not), compresses and
 // encodes snap.
 func (s *Store) prepareSnapshot(snap listing.Snapshot) (preparedSnapshot, error) {
+	if snap.ListingID == "" {
+		return preparedSnapshot{}, errors.New("put snapshot: empty listing id")
+	}
 	if snap.SHA256 == "" {
 		sum := sha256.Sum256(snap.HTML)
 		snap.SHA256 = hex.EncodeToString(sum[:])
 	}
-	p := preparedSnapshot{
-		id:  snap.ListingID,
-		sha: snap.SHA256,
-		key: join([]byte(snap.ListingID), be64(snap.FetchedAt.UnixNano()), []byte(snap.SHA256)),
-	}
+	p := preparedSnapshot{id: snap.ListingID, sha: snap.SHA256}
 	meta := snap
 	meta.HTML = nil
 	buf, err := json.Marshal(meta)
@@ -594,33 +667,73 @@ func (s *Store) prepareSnapshot(snap listing.Snapshot) (preparedSnapshot, error)
 	return p, nil
 }
 
-// write puts the snapshot unless the same bytes are already kept for the
-// listing: evidence is never overwritten.
+// write appends the snapshot unless the same bytes are already kept for
+// the listing: evidence is never overwritten.
 func (p *preparedSnapshot) write(tx *bolt.Tx) error {
-	if findSnapshot(tx, p.id, p.sha) != nil {
-		return nil
+	e, err := loadIDEntry(tx, p.id)
+	if err != nil {
+		return err
 	}
-	if err := tx.Bucket(bucketSnapMeta).Put(p.key, p.record); err != nil {
-		return fmt.Errorf("put snapshot of %s: %w", p.id, err)
+	added, err := p.add(tx, &e)
+	if err != nil || !added {
+		return err
 	}
-	return nil
+	return storeIDEntry(tx, p.id, e)
 }
 
-// findSnapshot returns the stored record of the snapshot of id with sha,
-// or nil. A listing has few snapshots, so walking them is cheap.
-func findSnapshot(tx *bolt.Tx, id listing.ID, sha string) []byte {
-	prefix := join([]byte(id), nil)
-	want := len(prefix) + 8 + 1 + len(sha)
-	c := tx.Bucket(bucketSnapMeta).Cursor()
-	for k, v := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, v = c.Next() {
-		if len(k) == want && string(k[want-len(sha):]) == sha {
+// add is write for a caller that holds the by_id entry e of the listing
+// and stores it afterwards; added says whether e changed.
+func (p *preparedSnapshot) add(tx *bolt.Tx, e *idEntry) (added bool, err error) {
+	if findSnapshot(tx, p.id, *e, p.sha) != nil {
+		return false, nil
+	}
+	b := snapshotRecs(tx)
+	seq, err := b.NextSequence()
+	if err != nil {
+		return false, fmt.Errorf("number snapshot of %s: %w", p.id, err)
+	}
+	if err := b.Put(seqKey(seq), p.record); err != nil {
+		return false, fmt.Errorf("put snapshot of %s: %w", p.id, err)
+	}
+	e.snaps = append(e.snaps, seq)
+	return true, nil
+}
+
+// findSnapshot returns the stored record of the snapshot of id (whose
+// by_id entry is e) with sha, or nil. A listing has few snapshots, so
+// reading them is cheap.
+func findSnapshot(tx *bolt.Tx, id listing.ID, e idEntry, sha string) []byte {
+	b := tx.Bucket(bucketSnapshots)
+	for _, seq := range e.snaps {
+		if v := b.Get(seqKey(seq)); v != nil && snapshotSHA(v) == sha {
 			return v
 		}
 	}
-	return nil
+	var found []byte
+	want := len(id) + 1 + 8 + 1 + len(sha)
+	oldSnapshots(tx, id, func(k, v []byte) bool {
+		if len(k) == want && string(k[want-len(sha):]) == sha {
+			found = v
+		}
+		return found == nil
+	})
+	return found
 }
 
-// splitSnapshot splits a snap_meta record into the encoded metadata and
+// snapshotSHA returns the sha256 a snapshot record was stored with,
+// decoding only that field.
+func snapshotSHA(rec []byte) string {
+	meta, _ := splitSnapshot(rec)
+	var m struct {
+		SHA256 string `json:"sha256"`
+	}
+	if json.Unmarshal(meta, &m) != nil {
+		return ""
+	}
+	return m.SHA256
+}
+
+// splitSnapshot splits a snapshot record into the encoded metadata and
 // the compressed HTML (nil in records written without it).
 func splitSnapshot(v []byte) (meta, gz []byte) {
 	if i := bytes.IndexByte(v, 0); i >= 0 {
@@ -643,20 +756,46 @@ func (s *Store) PutSnapshot(ctx context.Context, snap listing.Snapshot) error {
 // newest first.
 func (s *Store) Snapshots(ctx context.Context, id listing.ID) ([]listing.Snapshot, error) {
 	var out []listing.Snapshot
-	prefix := join([]byte(id), nil)
+	add := func(v []byte) error {
+		var sn listing.Snapshot
+		meta, _ := splitSnapshot(v)
+		if err := json.Unmarshal(meta, &sn); err != nil {
+			return fmt.Errorf("decode snapshot of %s: %w", id, err)
+		}
+		out = append(out, sn)
+		return nil
+	}
 	err := s.db.View(func(tx *bolt.Tx) error {
-		c := tx.Bucket(bucketSnapMeta).Cursor()
-		for k, v := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, v = c.Next() {
-			var sn listing.Snapshot
-			meta, _ := splitSnapshot(v)
-			if err := json.Unmarshal(meta, &sn); err != nil {
-				return fmt.Errorf("decode snapshot %q: %w", k, err)
+		var err error
+		oldSnapshots(tx, id, func(_, v []byte) bool {
+			err = add(v)
+			return err == nil
+		})
+		if err != nil {
+			return err
+		}
+		e, err := loadIDEntry(tx, id)
+		if err != nil {
+			return err
+		}
+		b := tx.Bucket(bucketSnapshots)
+		for _, seq := range e.snaps {
+			if v := b.Get(seqKey(seq)); v != nil {
+				if err := add(v); err != nil {
+					return err
+				}
 			}
-			out = append(out, sn)
 		}
 		return nil
 	})
-	sort.SliceStable(out, func(i, j int) bool { return out[i].FetchedAt.After(out[j].FetchedAt) })
+	// Ties in time go by hash, the order snapshots were listed in when
+	// their keys held the time and the hash.
+	sort.SliceStable(out, func(i, j int) bool {
+		if !out[i].FetchedAt.Equal(out[j].FetchedAt) {
+			return out[i].FetchedAt.After(out[j].FetchedAt)
+		}
+		return out[i].SHA256 < out[j].SHA256
+	})
 	return out, err
 }
 
@@ -664,12 +803,16 @@ func (s *Store) Snapshots(ctx context.Context, id listing.ID) ([]listing.Snapsho
 func (s *Store) SnapshotHTML(ctx context.Context, id listing.ID, sha string) ([]byte, error) {
 	var gz []byte
 	err := s.db.View(func(tx *bolt.Tx) error {
+		e, err := loadIDEntry(tx, id)
+		if err != nil {
+			return err
+		}
 		var v []byte
-		if rec := findSnapshot(tx, id, sha); rec != nil {
+		if rec := findSnapshot(tx, id, e, sha); rec != nil {
 			_, v = splitSnapshot(rec)
 		}
-		if v == nil {
-			v = tx.Bucket(bucketSnapHTML).Get(join([]byte(id), []byte(sha)))
+		if b := tx.Bucket(bucketOldSnapHTML); v == nil && b != nil {
+			v = b.Get(join([]byte(id), []byte(sha)))
 		}
 		if v == nil {
 			return fmt.Errorf("snapshot %s of %s: %w", sha, id, ErrNotFound)
