@@ -7,6 +7,7 @@ package store
 
 import (
 	"bytes"
+	"compress/gzip"
 	"context"
 	"crypto/sha256"
 	"encoding/binary"
@@ -51,10 +52,19 @@ const maxSweepFailures = 200
 
 // Store is patrol's database.
 type Store struct {
-	db     *bolt.DB
-	path   string
-	gzPool sync.Pool
+	db   *bolt.DB
+	path string
+	// gz holds idle gzip writers for gzipAppend. A flate compressor
+	// allocates and clears about half a megabyte; a sync.Pool loses its
+	// writers at every garbage collection, which the page buffers of a
+	// sweep (or of a benchmark) set off every few batches, so most
+	// snapshots paid for a new one.
+	gz chan *gzip.Writer
 }
+
+// maxIdleGzip bounds the idle gzip writers a Store keeps (each holds
+// about half a megabyte).
+const maxIdleGzip = 8
 
 // Options tunes how the file is opened.
 type Options struct {
@@ -97,7 +107,7 @@ func OpenWith(path string, opts Options) (*Store, error) {
 		db.Close()
 		return nil, fmt.Errorf("open store %s: %w", path, err)
 	}
-	return &Store{db: db, path: path}, nil
+	return &Store{db: db, path: path, gz: make(chan *gzip.Writer, min(runtime.GOMAXPROCS(0), maxIdleGzip))}, nil
 }
 
 // Close closes the file.

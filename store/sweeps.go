@@ -421,22 +421,28 @@ func (s *Store) QueryDone(ctx context.Context, sweepID, marketplace, query strin
 
 // ---- compression ----
 
-// gzipAppend appends p, compressed, to dst with a pooled writer: a new
-// flate compressor allocates about a megabyte, which dominated the write
-// rate before pooling.
+// gzipAppend appends p, compressed, to dst with a reused writer: a new
+// flate compressor allocates about half a megabyte, which dominated the
+// write rate before writers were reused.
 func (s *Store) gzipAppend(dst, p []byte) ([]byte, error) {
 	buf := bytes.NewBuffer(dst)
 	buf.Grow(len(p)/4 + 64)
-	zw, _ := s.gzPool.Get().(*gzip.Writer)
-	if zw == nil {
+	var zw *gzip.Writer
+	select {
+	case zw = <-s.gz:
+		zw.Reset(buf)
+	default:
 		var err error
 		if zw, err = gzip.NewWriterLevel(buf, gzip.BestSpeed); err != nil {
 			return nil, err
 		}
-	} else {
-		zw.Reset(buf)
 	}
-	defer s.gzPool.Put(zw)
+	defer func() {
+		select {
+		case s.gz <- zw:
+		default: // enough idle writers already
+		}
+	}()
 	if _, err := zw.Write(p); err != nil {
 		return nil, err
 	}
