@@ -403,3 +403,28 @@ func TestSnapshotNeedsListingID(t *testing.T) {
 		t.Error("PutSnapshot without a listing ID succeeded, want an error")
 	}
 }
+
+// TestListingsBySellerKeepsSellersApart checks that a seller whose name
+// starts with another's and a NUL is not taken for it: seller index keys
+// join the names with NULs.
+func TestListingsBySellerKeepsSellersApart(t *testing.T) {
+	ctx := context.Background()
+	s, _ := openTemp(t)
+	defer s.Close()
+	a, b := sample(1), sample(2)
+	a.Seller, b.Seller = "acme", "acme\x00outlet"
+	for _, l := range []listing.Listing{a, b} {
+		if err := s.PutListing(ctx, l); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, tt := range []struct {
+		seller string
+		want   listing.ID
+	}{{"acme", a.ID}, {"acme\x00outlet", b.ID}} {
+		ls, err := s.ListingsBySeller(ctx, "shop", tt.seller)
+		if err != nil || len(ls) != 1 || ls[0].ID != tt.want {
+			t.Errorf("ListingsBySeller(%q) = %v, %v, want only %s", tt.seller, ls, err, tt.want)
+		}
+	}
+}
