@@ -3,6 +3,7 @@ package index
 import (
 	"fmt"
 	"math"
+	"strconv"
 	"strings"
 	"unicode"
 
@@ -51,10 +52,13 @@ const (
 	sortPrice   = "sort_price"
 	sortFetched = "sort_fetched"
 
-	// scoreBand is the listing score in hundredths ("00" to "99"), so that
-	// a search sorted by score can read the highest bands first and stop
-	// once it has a page (see searchTiered).
-	scoreBand = "score_band"
+	// scoreWindow is which of a few score windows the listing's score
+	// falls in (scoreWindowOf), so that a search sorted by score can read
+	// the highest window first and stop once it has a page (see
+	// searchTiered). Each window is one term: a window made of a range of
+	// terms would cost a union of their postings, in proportion to the
+	// whole index, on every search.
+	scoreWindow = "score_window"
 
 	// fieldPairs holds a hash bucket of every two adjacent words of the
 	// folded title (pairTerms), so that a phrase reads the positions of
@@ -145,7 +149,7 @@ func newMapping() (mapping.IndexMapping, error) {
 	dm.AddFieldMappingsAt(sortFetched, keyword(true))
 	band := keyword(false)
 	band.SkipFreqNorm = true
-	dm.AddFieldMappingsAt(scoreBand, band)
+	dm.AddFieldMappingsAt(scoreWindow, band)
 	dm.AddFieldMappingsAt(fieldPairs, band)
 	dm.AddFieldMappingsAt(fieldFlagged, flag)
 	dm.AddSubDocumentMapping("_all", bleve.NewDocumentDisabledMapping())
@@ -223,7 +227,7 @@ func (ix *Index) newDoc(l *listing.Listing) *document.Document {
 	kw(sortFetched, l.FetchedAt.UTC().Format(sortTimeLayout), optSortKey)
 	// Only ever searched unscored (searchTiered), so it keeps no frequency
 	// or norm.
-	kw(scoreBand, bandKey(bandOf(l.Score)), optFilter|bleveindex.SkipFreqNorm)
+	kw(scoreWindow, windowKey(scoreWindowOf(l.Score)), optFilter|bleveindex.SkipFreqNorm)
 	if !l.FetchedAt.IsZero() {
 		kw(fieldFetched, l.FetchedAt.UTC().Format(dayLayout), optFilter)
 	}
@@ -261,9 +265,32 @@ func bandOf(score float64) int {
 	return min(b, scoreBands-1)
 }
 
-// bandKey is band b as the score_band field holds it.
-func bandKey(b int) string {
-	return fmt.Sprintf("%02d", b)
+// scoreWindowTops are the lowest bands of the score windows, highest
+// window first: window i holds the bands from the i-th up to the band
+// below the one before, each twice as wide as the one above it
+// (1, 2, 4 ... hundredths), the last taking the rest. The top windows are
+// narrow because a page usually fills from them. Changing them needs a
+// re-index (change Version with them).
+func scoreWindowTops() [7]int {
+	return [...]int{99, 97, 93, 85, 69, 37, 0}
+}
+
+// scoreWindowOf is the score window of a listing score (0 is the
+// highest), following its band so that windows never split ties.
+func scoreWindowOf(score float64) int {
+	b := bandOf(score)
+	tops := scoreWindowTops()
+	for i, lo := range tops {
+		if b >= lo {
+			return i
+		}
+	}
+	return len(tops) - 1
+}
+
+// windowKey is window w as the score_window field holds it.
+func windowKey(w int) string {
+	return strconv.Itoa(w)
 }
 
 // priceKey is the sort key of a price.

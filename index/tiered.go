@@ -3,13 +3,14 @@ package index
 import (
 	"context"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/blevesearch/bleve/v2"
-	"github.com/blevesearch/bleve/v2/mapping"
 	"github.com/blevesearch/bleve/v2/search"
 	"github.com/blevesearch/bleve/v2/search/collector"
 	"github.com/blevesearch/bleve/v2/search/query"
+	"github.com/blevesearch/bleve/v2/search/searcher"
 	bleveindex "github.com/blevesearch/bleve_index_api"
 )
 
@@ -22,9 +23,15 @@ import (
 // the CLI and the web search page ask for them.
 const ExactTotalUpTo = 1000
 
-// smallTotal is how many matches a search sorts in one pass before it
-// reads them tier by tier instead: below it one pass costs less than the
-// few searches the tiers take, each of which builds its query again.
+// oneSort is how many gathered matches are sorted at once rather than
+// window by window.
+func oneSort(need int) int {
+	return max(2*need, 100)
+}
+
+// smallTotal is how many matches a search gathers (or, with word
+// positions, sorts as they come) before it goes on counting and runs the
+// query again window by window.
 func smallTotal(need int) uint64 {
 	return uint64(max(4*need, ExactTotalUpTo))
 }
@@ -39,16 +46,18 @@ type tieredResult struct {
 
 // searchTiered runs bq sorted by order, whose first key is the listing
 // score (byDate false) or the fetch time (byDate true), without scoring
-// relevance and without visiting every match.
+// relevance and without reading the sort keys of every match.
 //
-// Sorting by a field makes Bleve read the sort keys of every match, and a
-// common word matches a quarter of the index. The score band and the
-// fetch day partition the index in the order of those first keys, so the
-// search reads the partitions from the top, a few bands or days at a time
-// (each window twice as wide as the one before), and stops as soon as it
-// has offset+limit hits: they are the same hits, in the same order, as one
-// sort over everything. The total is counted separately, exactly up to
-// ExactTotalUpTo.
+// Reading a match's sort keys costs some half a microsecond (doc values
+// are scattered over the index file), and a common word matches a quarter
+// of the index. The score band and the fetch day partition the index in
+// the order of those first keys, so the search reads the partitions from
+// the top, a few bands or days at a time (each window twice as wide as the
+// one before), and stops as soon as it has offset+limit hits: they are the
+// same hits, in the same order, as one sort over everything. Up to
+// ExactTotalUpTo matches are first gathered by internal ID alone (tens of
+// nanoseconds each) and the windows intersect that list; past it the
+// windows run the query again, and the total is a lower bound.
 func (ix *Index) searchTiered(ctx context.Context, bq query.Query, order search.SortOrder, byDate bool, limit, offset int, locations bool) (tieredResult, error) {
 	adv, err := ix.bi.Advanced()
 	if err != nil {
@@ -61,64 +70,122 @@ func (ix *Index) searchTiered(ctx context.Context, bq query.Query, order search.
 	defer r.Close()
 	m := ix.bi.Mapping()
 	need := offset + limit
-	// One pass sorts the matches if there are few; the searcher it stops
-	// goes on to count the rest.
 	s, err := bq.Searcher(ctx, r, m, search.SearcherOptions{Score: "none", IncludeTermVectors: locations})
 	if err != nil {
 		return tieredResult{}, err
 	}
 	defer s.Close()
-	first := &limitedSearcher{Searcher: s, left: smallTotal(need)}
-	c := collector.NewTopNCollector(need, 0, order)
-	if err := c.Collect(ctx, first, r); err != nil {
+	var windows []query.Query
+	if byDate {
+		windows, err = dayWindows(r)
+	} else {
+		windows = scoreWindows()
+	}
+	if err != nil {
 		return tieredResult{}, err
 	}
-	hits := c.Results()
-	total := c.Total()
-	if !first.stopped {
-		hits = hits[min(offset, len(hits)):]
-		return tieredResult{hits: hits, total: total}, nil
+	page := func(hits []*search.DocumentMatch) []*search.DocumentMatch {
+		return hits[min(offset, len(hits)):min(need, len(hits))]
+	}
+	// run collects the first n matches of each window in turn, each window
+	// narrowing the searcher that from returns, until it has need hits.
+	run := func(from func() (search.Searcher, error)) ([]*search.DocumentMatch, error) {
+		var hits []*search.DocumentMatch
+		for _, w := range windows {
+			base, err := from()
+			if err != nil {
+				return nil, err
+			}
+			ws, err := w.Searcher(ctx, r, m, search.SearcherOptions{Score: "none"})
+			if err != nil {
+				base.Close()
+				return nil, err
+			}
+			cs, err := searcher.NewConjunctionSearcher(ctx, r, []search.Searcher{base, ws}, search.SearcherOptions{Score: "none", IncludeTermVectors: locations})
+			if err != nil {
+				base.Close()
+				ws.Close()
+				return nil, err
+			}
+			c := collector.NewTopNCollector(need-len(hits), 0, order)
+			err = c.Collect(ctx, cs, r)
+			cs.Close()
+			if err != nil {
+				return nil, err
+			}
+			hits = append(hits, c.Results()...)
+			if len(hits) >= need {
+				break
+			}
+		}
+		return hits, nil
+	}
+	again := func() (search.Searcher, error) {
+		return bq.Searcher(ctx, r, m, search.SearcherOptions{Score: "none", IncludeTermVectors: locations})
+	}
+	var total uint64
+	if locations {
+		// Matches carry their word positions, which a list of IDs would
+		// lose: sort the first ones as they come.
+		first := &limitedSearcher{Searcher: s, left: smallTotal(need)}
+		c := collector.NewTopNCollector(need, 0, order)
+		if err := c.Collect(ctx, first, r); err != nil {
+			return tieredResult{}, err
+		}
+		if !first.stopped {
+			return tieredResult{hits: page(c.Results()), total: c.Total()}, nil
+		}
+		total = c.Total()
+	} else {
+		ids, all, err := gather(ctx, s, smallTotal(need))
+		if err != nil {
+			return tieredResult{}, err
+		}
+		if all {
+			replay := func() (search.Searcher, error) { return &replaySearcher{Searcher: s, ids: ids}, nil }
+			var hits []*search.DocumentMatch
+			if len(ids) > oneSort(need) {
+				if hits, err = run(replay); err != nil {
+					return tieredResult{}, err
+				}
+			}
+			if len(hits) < min(need, len(ids)) {
+				// Few enough to sort at once, or listings the windows
+				// miss (indexed before there were windows): one sort.
+				base, _ := replay()
+				c := collector.NewTopNCollector(need, 0, order)
+				if err := c.Collect(ctx, base, r); err != nil {
+					return tieredResult{}, err
+				}
+				hits = c.Results()
+			}
+			return tieredResult{hits: page(hits), total: uint64(len(ids))}, nil
+		}
+		total = uint64(len(ids))
 	}
 	total, exact, err := countRest(ctx, s, total, ix.exactTotalUpTo)
 	if err != nil {
 		return tieredResult{}, err
 	}
-	var windows []query.Query
-	if byDate {
-		windows, err = dayWindows(r)
-	} else {
-		windows = bandWindows()
-	}
+	hits, err := run(again)
 	if err != nil {
 		return tieredResult{}, err
 	}
-	hits = hits[:0]
-	for _, w := range windows {
-		hs, err := collect(ctx, r, m, query.NewConjunctionQuery([]query.Query{bq, w}), need-len(hits), order, locations)
+	if len(hits) < need && uint64(len(hits)) < total {
+		// Listings the windows miss (indexed before there were windows).
+		base, err := again()
 		if err != nil {
 			return tieredResult{}, err
 		}
-		hits = append(hits, hs...)
-		if len(hits) >= need {
-			break
+		c := collector.NewTopNCollector(need, 0, order)
+		err = c.Collect(ctx, base, r)
+		base.Close()
+		if err != nil {
+			return tieredResult{}, err
 		}
+		hits = c.Results()
 	}
-	hits = hits[min(offset, len(hits)):min(need, len(hits))]
-	return tieredResult{hits: hits, total: total, atLeast: !exact}, nil
-}
-
-// collect returns the first n matches of q in order, unscored.
-func collect(ctx context.Context, r bleveindex.IndexReader, m mapping.IndexMapping, q query.Query, n int, order search.SortOrder, locations bool) ([]*search.DocumentMatch, error) {
-	s, err := q.Searcher(ctx, r, m, search.SearcherOptions{Score: "none", IncludeTermVectors: locations})
-	if err != nil {
-		return nil, err
-	}
-	defer s.Close()
-	c := collector.NewTopNCollector(n, 0, order)
-	if err := c.Collect(ctx, s, r); err != nil {
-		return nil, err
-	}
-	return c.Results(), nil
+	return tieredResult{hits: page(hits), total: total, atLeast: !exact}, nil
 }
 
 // limitedSearcher passes on the first left matches of its searcher and
@@ -138,6 +205,73 @@ func (l *limitedSearcher) Next(ctx *search.SearchContext) (*search.DocumentMatch
 	l.left--
 	return l.Searcher.Next(ctx)
 }
+
+// gather returns the internal IDs of up to n matches of s, unsorted, and
+// whether they are all of them. Only the IDs are kept, so the searcher
+// reuses its few match structures.
+func gather(ctx context.Context, s search.Searcher, n uint64) ([]bleveindex.IndexInternalID, bool, error) {
+	sctx := &search.SearchContext{DocumentMatchPool: search.NewDocumentMatchPool(s.DocumentMatchPoolSize(), 0)}
+	var out []bleveindex.IndexInternalID
+	var arena []byte
+	for uint64(len(out)) < n {
+		if len(out)%4096 == 0 {
+			if err := ctx.Err(); err != nil {
+				return nil, false, err
+			}
+		}
+		dm, err := s.Next(sctx)
+		if err != nil {
+			return nil, false, err
+		}
+		if dm == nil {
+			return out, true, nil
+		}
+		if cap(arena)-len(arena) < len(dm.IndexInternalID) {
+			arena = make([]byte, 0, max(4096, len(dm.IndexInternalID)))
+		}
+		start := len(arena)
+		arena = append(arena, dm.IndexInternalID...)
+		out = append(out, arena[start:len(arena):len(arena)])
+		sctx.DocumentMatchPool.Put(dm)
+	}
+	return out, false, nil
+}
+
+// replaySearcher hands on the matches gather took from its searcher, as
+// a searcher of their own that a conjunction can advance; the searcher's
+// other methods are passed on, except Close: it stays the caller's.
+type replaySearcher struct {
+	search.Searcher
+	ids []bleveindex.IndexInternalID // ascending, as gathered
+}
+
+// Next returns the next gathered match.
+func (r *replaySearcher) Next(ctx *search.SearchContext) (*search.DocumentMatch, error) {
+	if len(r.ids) == 0 {
+		return nil, nil
+	}
+	dm := ctx.DocumentMatchPool.Get()
+	dm.IndexInternalID = append(dm.IndexInternalID[:0], r.ids[0]...)
+	r.ids = r.ids[1:]
+	return dm, nil
+}
+
+// Advance returns the first gathered match at or after id.
+func (r *replaySearcher) Advance(ctx *search.SearchContext, id bleveindex.IndexInternalID) (*search.DocumentMatch, error) {
+	i, _ := slices.BinarySearchFunc(r.ids, id, func(a, b bleveindex.IndexInternalID) int { return a.Compare(b) })
+	r.ids = r.ids[i:]
+	return r.Next(ctx)
+}
+
+// Count is how many gathered matches are left, which a conjunction uses
+// to pick the searcher that leads.
+func (r *replaySearcher) Count() uint64 { return uint64(len(r.ids)) }
+
+// Close leaves the gathering searcher to its owner.
+func (r *replaySearcher) Close() error { return nil }
+
+// DocumentMatchPoolSize is one match at a time.
+func (r *replaySearcher) DocumentMatchPoolSize() int { return 1 }
 
 // countRest goes on counting the matches of s, n seen so far, stopping at
 // limit; exact is false when it stopped. Unscored, a query over terms is
@@ -165,21 +299,15 @@ func countRest(ctx context.Context, s search.Searcher, n, limit uint64) (uint64,
 	}
 }
 
-// bandWindows are the score bands from the top, each window twice as wide
-// as the one before; the last one takes the rest, including any listing
-// indexed before there were bands (Reconcile re-indexes those anyway).
-func bandWindows() []query.Query {
-	var out []query.Query
-	hi, width := scoreBands-1, 1
-	for {
-		lo := hi - width + 1
-		if lo <= scoreBands/4 {
-			higher := keyRange(scoreBand, bandKey(hi+1), "")
-			return append(out, query.NewBooleanQuery(nil, nil, []query.Query{higher}))
-		}
-		out = append(out, keyRange(scoreBand, bandKey(lo), bandKey(hi)))
-		hi, width = lo-1, width*2
+// scoreWindows are the score windows from the top, one term each.
+func scoreWindows() []query.Query {
+	out := make([]query.Query, len(scoreWindowTops()))
+	for i := range out {
+		t := query.NewTermQuery(windowKey(i))
+		t.SetField(scoreWindow)
+		out[i] = t
 	}
+	return out
 }
 
 // dayWindows are the fetch days from the newest in the index, each

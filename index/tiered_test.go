@@ -101,6 +101,22 @@ func ids(hs []Hit) []listing.ID {
 	return out
 }
 
+// TestScoreWindowOf checks that the windows follow the bands and cover
+// every score, highest window first.
+func TestScoreWindowOf(t *testing.T) {
+	for _, tc := range []struct {
+		score float64
+		want  int
+	}{
+		{1, 0}, {0.99, 0}, {0.98996, 0}, {0.9899, 1}, {0.97, 1}, {0.9699, 2}, {0.93, 2},
+		{0.85, 3}, {0.69, 4}, {0.6899, 5}, {0.37, 5}, {0.3699, 6}, {0, 6}, {-1, 6},
+	} {
+		if got := scoreWindowOf(tc.score); got != tc.want {
+			t.Errorf("scoreWindowOf(%v) = %d, want %d", tc.score, got, tc.want)
+		}
+	}
+}
+
 // TestBandOf checks that bands follow the score's sort key, so that a
 // score that rounds up into the next hundredth sorts with that band.
 func TestBandOf(t *testing.T) {
