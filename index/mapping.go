@@ -13,6 +13,7 @@ import (
 	"github.com/blevesearch/bleve/v2/analysis/analyzer/keyword"
 	"github.com/blevesearch/bleve/v2/analysis/lang/en"
 	"github.com/blevesearch/bleve/v2/analysis/token/lowercase"
+	"github.com/blevesearch/bleve/v2/analysis/tokenizer/character"
 	unicodetokenizer "github.com/blevesearch/bleve/v2/analysis/tokenizer/unicode"
 	"github.com/blevesearch/bleve/v2/document"
 	"github.com/blevesearch/bleve/v2/mapping"
@@ -164,6 +165,9 @@ func newMapping() (mapping.IndexMapping, error) {
 // Put can build documents without walking the mapping by reflection.
 type analyzers struct {
 	english, folded, keyword analysis.Analyzer
+	// spaces splits on spaces only, for the pairs field, whose terms are
+	// never analysed at query time (they are looked up as they are).
+	spaces analysis.Analyzer
 }
 
 func newAnalyzers(m mapping.IndexMapping) (analyzers, error) {
@@ -171,6 +175,7 @@ func newAnalyzers(m mapping.IndexMapping) (analyzers, error) {
 		english: m.AnalyzerNamed(en.AnalyzerName),
 		folded:  m.AnalyzerNamed(foldedAnalyzer),
 		keyword: m.AnalyzerNamed(keyword.Name),
+		spaces:  &analysis.DefaultAnalyzer{Tokenizer: character.NewCharacterTokenizer(func(r rune) bool { return r != ' ' })},
 	}
 	if a.english == nil || a.folded == nil || a.keyword == nil {
 		return a, fmt.Errorf("index mapping lacks the %s, %s or %s analyzer", en.AnalyzerName, foldedAnalyzer, keyword.Name)
@@ -209,8 +214,10 @@ func (ix *Index) newDoc(l *listing.Listing) *document.Document {
 	d.AddField(document.NewTextFieldCustom(fieldDescription, nil, []byte(l.Description), optWords, ix.an.english))
 	foldedTitle := ix.fold(l.Title)
 	text(fieldFolded, ix.foldedText(foldedTitle, l.Description), ix.an.folded)
-	for _, p := range pairTerms(ix.foldedTokens(foldedTitle)) {
-		d.AddField(document.NewTextFieldCustom(fieldPairs, nil, []byte(p), optFilter|bleveindex.SkipFreqNorm, ix.an.keyword))
+	if pairs := pairTerms(ix.foldedTokens(foldedTitle)); len(pairs) > 0 {
+		// One field of space-separated terms: a field per pair cost Bleve
+		// a field's worth of work each.
+		d.AddField(document.NewTextFieldCustom(fieldPairs, nil, []byte(strings.Join(pairs, " ")), optFilter|bleveindex.SkipFreqNorm, ix.an.spaces))
 	}
 	kw := func(name, v string, opt bleveindex.FieldIndexingOptions) {
 		if v != "" {
