@@ -82,6 +82,7 @@ func (e idEntry) appendTo(dst []byte) []byte {
 
 var errBadIDEntry = errors.New("corrupt id entry")
 
+// parseIDEntry decodes what appendTo encoded.
 func parseIDEntry(v []byte) (idEntry, error) {
 	var e idEntry
 	first := true
