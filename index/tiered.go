@@ -88,24 +88,28 @@ func (ix *Index) searchTiered(ctx context.Context, bq query.Query, order search.
 		return hits[min(offset, len(hits)):min(need, len(hits))]
 	}
 	// run collects the first n matches of each window in turn, each window
-	// narrowing the searcher that from returns, until it has need hits.
+	// narrowing the searcher that from returns (nil: every listing), until
+	// it has need hits.
 	run := func(from func() (search.Searcher, error)) ([]*search.DocumentMatch, error) {
 		var hits []*search.DocumentMatch
 		for _, w := range windows {
-			base, err := from()
-			if err != nil {
-				return nil, err
-			}
 			ws, err := w.Searcher(ctx, r, m, search.SearcherOptions{Score: "none"})
 			if err != nil {
-				base.Close()
 				return nil, err
 			}
-			cs, err := searcher.NewConjunctionSearcher(ctx, r, []search.Searcher{base, ws}, search.SearcherOptions{Score: "none", IncludeTermVectors: locations})
-			if err != nil {
-				base.Close()
-				ws.Close()
-				return nil, err
+			cs := ws
+			if from != nil {
+				base, err := from()
+				if err != nil {
+					ws.Close()
+					return nil, err
+				}
+				cs, err = searcher.NewConjunctionSearcher(ctx, r, []search.Searcher{base, ws}, search.SearcherOptions{Score: "none", IncludeTermVectors: locations})
+				if err != nil {
+					base.Close()
+					ws.Close()
+					return nil, err
+				}
 			}
 			c := collector.NewTopNCollector(need-len(hits), 0, order)
 			err = c.Collect(ctx, cs, r)
@@ -167,7 +171,16 @@ func (ix *Index) searchTiered(ctx context.Context, bq query.Query, order search.
 	if err != nil {
 		return tieredResult{}, err
 	}
-	hits, err := run(again)
+	from := again
+	if _, every := bq.(*query.MatchAllQuery); every {
+		// Every listing: the windows alone, and the count is known.
+		if total, err = r.DocCount(); err != nil {
+			return tieredResult{}, err
+		}
+		exact = true
+		from = nil
+	}
+	hits, err := run(from)
 	if err != nil {
 		return tieredResult{}, err
 	}
