@@ -118,7 +118,7 @@ func textFields() []string {
 func (ix *Index) Search(ctx context.Context, q Query) (Result, error) {
 	// Text relevance is only worth computing when it orders the results.
 	scored := q.Sort == SortRelevance
-	tiered := !q.Facets && (q.Sort == "" || q.Sort == SortScore || q.Sort == SortDate)
+	tiered := q.Sort == "" || q.Sort == SortScore || q.Sort == SortDate
 	bq, err := ix.buildQuery(q, scored)
 	if err != nil {
 		return Result{}, err
@@ -135,18 +135,9 @@ func (ix *Index) Search(ctx context.Context, q Query) (Result, error) {
 	if !scored {
 		req.Score = bleve.ScoreNone
 	}
-	var order []string
-	switch q.Sort {
-	case "", SortScore:
-		order = []string{"-" + sortScore, "-" + sortFetched}
-	case SortDate:
-		order = []string{"-" + sortFetched, "-" + sortScore}
-	case SortPrice:
-		order = []string{sortPrice, "-" + sortScore}
-	case SortRelevance:
-		order = []string{"-_score", "-" + sortScore}
-	default:
-		return Result{}, fmt.Errorf("search: unknown sort %q (want score, date, price or relevance)", q.Sort)
+	order, err := sortKeys(q.Sort)
+	if err != nil {
+		return Result{}, err
 	}
 	req.SortByCustom(sortOrder(order))
 	scoreAt := 0
@@ -183,7 +174,21 @@ func (ix *Index) Search(ctx context.Context, q Query) (Result, error) {
 			return Result{}, fmt.Errorf("search %q: %w", q.Text, err)
 		}
 		matches = tr.hits
-		out = Result{Total: tr.total, TotalAtLeast: tr.atLeast, Took: time.Since(start)}
+		out = Result{Total: tr.total, TotalAtLeast: tr.atLeast}
+		if q.Facets {
+			// Facets visit every match anyway, and count them exactly;
+			// without a page to sort they read no sort keys.
+			fr := bleve.NewSearchRequestOptions(bq, 0, 0, false)
+			fr.Score = bleve.ScoreNone
+			fr.Facets = req.Facets
+			res, err := ix.bi.SearchInContext(ctx, fr)
+			if err != nil {
+				return Result{}, fmt.Errorf("search %q: %w", q.Text, err)
+			}
+			out.Total, out.TotalAtLeast = res.Total, false
+			out.Facets = facetCounts(res.Facets)
+		}
+		out.Took = time.Since(start)
 	} else {
 		res, err := ix.bi.SearchInContext(ctx, req)
 		if err != nil {
@@ -231,6 +236,21 @@ func facetCounts(res search.FacetResults) map[string][]FacetCount {
 		out[f] = counts
 	}
 	return out
+}
+
+// sortKeys are the sort keys of a Query.Sort, "-" first for descending.
+func sortKeys(sort string) ([]string, error) {
+	switch sort {
+	case "", SortScore:
+		return []string{"-" + sortScore, "-" + sortFetched}, nil
+	case SortDate:
+		return []string{"-" + sortFetched, "-" + sortScore}, nil
+	case SortPrice:
+		return []string{sortPrice, "-" + sortScore}, nil
+	case SortRelevance:
+		return []string{"-_score", "-" + sortScore}, nil
+	}
+	return nil, fmt.Errorf("search: unknown sort %q (want score, date, price or relevance)", sort)
 }
 
 // sortOrder is order ("-field" for descending, "_score" for relevance)
