@@ -129,6 +129,29 @@ func appendAudit(tx *bolt.Tx, e AuditEntry) (AuditEntry, error) {
 	return e, nil
 }
 
+// AuditFunc builds the audit entry of a change from what the change
+// produced: the notice as changed, the test buy or account as stored. The
+// store methods that take one call it inside the change's write
+// transaction and append its entry there, so that the change and its entry
+// commit together or not at all: a crash, or an audit write that fails,
+// can then neither keep an action without its record nor record one that
+// did not happen, which the change followed by AppendAudit could. It runs
+// under the store's write lock, so it must only build the entry, never
+// call the store. A nil AuditFunc appends nothing.
+type AuditFunc[T any] func(T) AuditEntry
+
+// appendIn appends the entry f builds from v inside tx.
+func (f AuditFunc[T]) appendIn(tx *bolt.Tx, v T) error {
+	if f == nil {
+		return nil
+	}
+	e := f(v)
+	if _, err := appendAudit(tx, e); err != nil {
+		return fmt.Errorf("audit %s: %w", e.Action, err)
+	}
+	return nil
+}
+
 // RecordVerdict records an analyst's verdict, moves the listing to its
 // status and appends the audit entry (action by v.Analyst on the listing,
 // from the previous status to the new one, with the note) in one
@@ -260,15 +283,16 @@ func (s *Store) VerifyAudit(ctx context.Context) error {
 }
 
 // ApproveNotice records that an approver allowed a drafted notice to be
-// sent: a NoticeEvent in state drafted with Note "approved" and By set.
-// The state stays drafted until MarkSent. Approving twice, or a notice no
-// longer drafted, is ErrNoticeState.
-func (s *Store) ApproveNotice(ctx context.Context, id, by string, at time.Time) (listing.Notice, error) {
+// sent: a NoticeEvent in state drafted with Note "approved" and By set. The
+// state stays drafted until MarkSent. Approving twice, or a notice no
+// longer drafted, is ErrNoticeState. The audit entry that audit builds from
+// the approved notice is appended in the same transaction.
+func (s *Store) ApproveNotice(ctx context.Context, id, by string, at time.Time, audit AuditFunc[listing.Notice]) (listing.Notice, error) {
 	if by == "" {
 		return listing.Notice{}, fmt.Errorf("approve notice %s: approver required: %w", id, ErrInvalid)
 	}
 	at = stamp(at)
-	return s.updateNotice(ctx, id, func(tx *bolt.Tx, n *listing.Notice) error {
+	return s.updateNotice(ctx, id, audit, func(tx *bolt.Tx, n *listing.Notice) error {
 		if n.State != listing.NoticeDrafted {
 			return fmt.Errorf("approve notice %s: it is %s: %w", id, n.State, ErrNoticeState)
 		}

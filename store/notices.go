@@ -112,8 +112,9 @@ func deleteNotice(notices, byListing *bolt.Bucket, n listing.Notice) error {
 // replaces the draft (notice IDs derive from what they cite); a draft that
 // shares a listing with another unsent draft for the same platform
 // supersedes it, so a listing is never in two pending drafts. A notice
-// already sent cannot be replaced (ErrNoticeState).
-func (s *Store) PutNotice(ctx context.Context, n listing.Notice) error {
+// already sent cannot be replaced (ErrNoticeState). The audit entry that
+// audit builds from the stored draft is appended in the same transaction.
+func (s *Store) PutNotice(ctx context.Context, n listing.Notice, audit AuditFunc[listing.Notice]) error {
 	if err := ctxErr(ctx); err != nil {
 		return err
 	}
@@ -167,7 +168,10 @@ func (s *Store) PutNotice(ctx context.Context, n listing.Notice) error {
 				return fmt.Errorf("index notice %s: %w", n.ID, err)
 			}
 		}
-		return putNotice(notices, n)
+		if err := putNotice(notices, n); err != nil {
+			return err
+		}
+		return audit.appendIn(tx, n)
 	})
 }
 
@@ -239,8 +243,10 @@ func (s *Store) Notices(ctx context.Context, f NoticeFilter) ([]listing.Notice, 
 }
 
 // updateNotice applies fn to the stored notice id inside one write
-// transaction, together with whatever listing updates fn makes.
-func (s *Store) updateNotice(ctx context.Context, id string, fn func(tx *bolt.Tx, n *listing.Notice) error) (listing.Notice, error) {
+// transaction, together with whatever listing updates fn makes and the
+// audit entry that audit builds from the changed notice. On error it
+// returns the zero notice: nothing of the change was kept.
+func (s *Store) updateNotice(ctx context.Context, id string, audit AuditFunc[listing.Notice], fn func(tx *bolt.Tx, n *listing.Notice) error) (listing.Notice, error) {
 	var n listing.Notice
 	if err := ctxErr(ctx); err != nil {
 		return n, err
@@ -261,9 +267,15 @@ func (s *Store) updateNotice(ctx context.Context, id string, fn func(tx *bolt.Tx
 		if err := fn(tx, &n); err != nil {
 			return err
 		}
-		return putNotice(notices, n)
+		if err := putNotice(notices, n); err != nil {
+			return err
+		}
+		return audit.appendIn(tx, n)
 	})
-	return n, err
+	if err != nil {
+		return listing.Notice{}, err
+	}
+	return n, nil
 }
 
 // moveListing sets a listing's status with a verdict in tx, when its current
@@ -305,11 +317,12 @@ func byOrPatrol(by string) string {
 // MarkSent records that a drafted notice was filed with the platform, and
 // moves its confirmed listings to noticed in the same transaction. A cited
 // listing dismissed since the draft makes it fail: the notice must be
-// drafted again.
-func (s *Store) MarkSent(ctx context.Context, id, by string, at time.Time) (listing.Notice, error) {
+// drafted again. The audit entry that audit builds from the sent notice is
+// appended in the same transaction.
+func (s *Store) MarkSent(ctx context.Context, id, by string, at time.Time, audit AuditFunc[listing.Notice]) (listing.Notice, error) {
 	at = stamp(at)
 	by = byOrPatrol(by)
-	return s.updateNotice(ctx, id, func(tx *bolt.Tx, n *listing.Notice) error {
+	return s.updateNotice(ctx, id, audit, func(tx *bolt.Tx, n *listing.Notice) error {
 		if n.State != listing.NoticeDrafted {
 			return fmt.Errorf("mark notice %s sent: it is %s: %w", id, n.State, ErrNoticeState)
 		}
@@ -336,13 +349,15 @@ func (s *Store) MarkSent(ctx context.Context, id, by string, at time.Time) (list
 // found: removed (404/410, the marketplace's removal marker, or no longer
 // matching) or still up, with detail saying which. The listing's status
 // moves to removed or still_up in the same transaction; the notice becomes
-// removed once every listing is, still_up once every listing was checked and
-// some are up. A listing found up after it was verified removed is relisted,
-// here and in every other notice that recorded it removed (see
-// MarkRelisted).
-func (s *Store) MarkVerified(ctx context.Context, id string, listingID listing.ID, removed bool, detail string, at time.Time) (listing.Notice, error) {
+// removed once every listing is, still_up once every listing was checked
+// and some are up. A listing found up after it was verified removed is
+// relisted, here and in every other notice that recorded it removed (see
+// MarkRelisted). The audit entry that audit builds from the notice as
+// verified is appended in the same transaction, after the relistings'
+// entries.
+func (s *Store) MarkVerified(ctx context.Context, id string, listingID listing.ID, removed bool, detail string, at time.Time, audit AuditFunc[listing.Notice]) (listing.Notice, error) {
 	at = stamp(at)
-	return s.updateNotice(ctx, id, func(tx *bolt.Tx, n *listing.Notice) error {
+	return s.updateNotice(ctx, id, audit, func(tx *bolt.Tx, n *listing.Notice) error {
 		switch n.State {
 		case listing.NoticeSent, listing.NoticeRemoved, listing.NoticeStillUp:
 		default:
@@ -526,28 +541,33 @@ func (s *Store) MarkRelisted(ctx context.Context, id listing.ID, detail string, 
 
 // MarkRejected records that the platform refused the notice. Its listings
 // go back to confirmed, for an analyst to correct and draft again, or to
-// dismiss; the rejection counts against the accuracy record.
-func (s *Store) MarkRejected(ctx context.Context, id, by, note string, at time.Time) (listing.Notice, error) {
-	return s.closeAdverse(ctx, id, listing.NoticeRejected, listing.StatusConfirmed, by, note, at)
+// dismiss; the rejection counts against the accuracy record. The audit
+// entry that audit builds from the closed notice is appended in the same
+// transaction.
+func (s *Store) MarkRejected(ctx context.Context, id, by, note string, at time.Time, audit AuditFunc[listing.Notice]) (listing.Notice, error) {
+	return s.closeAdverse(ctx, id, listing.NoticeRejected, listing.StatusConfirmed, by, note, at, audit)
 }
 
 // MarkRetracted records that the rights holder withdrew the notice. Its
 // listings go back to confirmed for review; the retraction counts against
-// the accuracy record.
-func (s *Store) MarkRetracted(ctx context.Context, id, by, note string, at time.Time) (listing.Notice, error) {
-	return s.closeAdverse(ctx, id, listing.NoticeRetracted, listing.StatusConfirmed, by, note, at)
+// the accuracy record. The audit entry that audit builds from the closed
+// notice is appended in the same transaction.
+func (s *Store) MarkRetracted(ctx context.Context, id, by, note string, at time.Time, audit AuditFunc[listing.Notice]) (listing.Notice, error) {
+	return s.closeAdverse(ctx, id, listing.NoticeRetracted, listing.StatusConfirmed, by, note, at, audit)
 }
 
 // MarkCounterNotice records that the seller answered the notice with a
-// counter-notice: its listings count as reinstated and are still up.
-func (s *Store) MarkCounterNotice(ctx context.Context, id, by, note string, at time.Time) (listing.Notice, error) {
-	return s.closeAdverse(ctx, id, listing.NoticeCounterNotice, listing.StatusStillUp, by, note, at)
+// counter-notice: its listings count as reinstated and are still up. The
+// audit entry that audit builds from the closed notice is appended in the
+// same transaction.
+func (s *Store) MarkCounterNotice(ctx context.Context, id, by, note string, at time.Time, audit AuditFunc[listing.Notice]) (listing.Notice, error) {
+	return s.closeAdverse(ctx, id, listing.NoticeCounterNotice, listing.StatusStillUp, by, note, at, audit)
 }
 
-func (s *Store) closeAdverse(ctx context.Context, id string, state listing.NoticeState, to listing.Status, by, note string, at time.Time) (listing.Notice, error) {
+func (s *Store) closeAdverse(ctx context.Context, id string, state listing.NoticeState, to listing.Status, by, note string, at time.Time, audit AuditFunc[listing.Notice]) (listing.Notice, error) {
 	at = stamp(at)
 	by = byOrPatrol(by)
-	return s.updateNotice(ctx, id, func(tx *bolt.Tx, n *listing.Notice) error {
+	return s.updateNotice(ctx, id, audit, func(tx *bolt.Tx, n *listing.Notice) error {
 		if !n.State.Filed() || n.State.Adverse() {
 			return fmt.Errorf("mark notice %s %s: it is %s: %w", id, state, n.State, ErrNoticeState)
 		}
@@ -570,8 +590,10 @@ func (s *Store) closeAdverse(ctx context.Context, id string, state listing.Notic
 }
 
 // AddTestBuy attaches an analyst's test purchase to a stored listing,
-// giving it an ID and a recording time when it has none.
-func (s *Store) AddTestBuy(ctx context.Context, tb listing.TestBuy) (listing.TestBuy, error) {
+// giving it an ID and a recording time when it has none. The audit entry
+// that audit builds from the recorded test buy is appended in the same
+// transaction.
+func (s *Store) AddTestBuy(ctx context.Context, tb listing.TestBuy, audit AuditFunc[listing.TestBuy]) (listing.TestBuy, error) {
 	if err := ctxErr(ctx); err != nil {
 		return tb, err
 	}
@@ -606,7 +628,7 @@ func (s *Store) AddTestBuy(ctx context.Context, tb listing.TestBuy) (listing.Tes
 		if err := b.Put(key, buf); err != nil {
 			return fmt.Errorf("put test buy of %s: %w", tb.ListingID, err)
 		}
-		return nil
+		return audit.appendIn(tx, tb)
 	})
 	return tb, err
 }

@@ -62,10 +62,10 @@ func wantStatus(t *testing.T, s *store.Store, id listing.ID, want listing.Status
 func TestNoticeLifecycle(t *testing.T) {
 	ctx := context.Background()
 	s, path := noticeStore(t, 2)
-	if err := s.PutNotice(ctx, draftRecord("N1", "dmca", "n1", "n2")); err != nil {
+	if err := s.PutNotice(ctx, draftRecord("N1", "dmca", "n1", "n2"), nil); err != nil {
 		t.Fatal(err)
 	}
-	sent, err := s.MarkSent(ctx, "N1", "ana", noticeT0.Add(time.Hour))
+	sent, err := s.MarkSent(ctx, "N1", "ana", noticeT0.Add(time.Hour), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -87,7 +87,7 @@ func TestNoticeLifecycle(t *testing.T) {
 	}
 	for i, st := range steps {
 		at := noticeT0.Add(time.Duration(i+1) * 24 * time.Hour)
-		n, err := s.MarkVerified(ctx, "N1", st.listing, st.removed, "http 404", at)
+		n, err := s.MarkVerified(ctx, "N1", st.listing, st.removed, "http 404", at, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -134,47 +134,47 @@ func TestNoticeTransitionsRefused(t *testing.T) {
 	}{
 		{"missing notice", func(s *store.Store) error { _, err := s.Notice(ctx, "nope"); return err }, store.ErrNotFound},
 		{"sent twice", func(s *store.Store) error {
-			_, err := s.MarkSent(ctx, "S", "", time.Time{})
+			_, err := s.MarkSent(ctx, "S", "", time.Time{}, nil)
 			return err
 		}, store.ErrNoticeState},
 		{"verify a draft", func(s *store.Store) error {
-			_, err := s.MarkVerified(ctx, "D", "n1", true, "", time.Time{})
+			_, err := s.MarkVerified(ctx, "D", "n1", true, "", time.Time{}, nil)
 			return err
 		}, store.ErrNoticeState},
 		{"verify a listing the notice lacks", func(s *store.Store) error {
-			_, err := s.MarkVerified(ctx, "S", "n3", true, "", time.Time{})
+			_, err := s.MarkVerified(ctx, "S", "n3", true, "", time.Time{}, nil)
 			return err
 		}, store.ErrNotFound},
-		{"redraft a sent notice", func(s *store.Store) error { return s.PutNotice(ctx, draftRecord("S", "dmca", "n2")) }, store.ErrNoticeState},
+		{"redraft a sent notice", func(s *store.Store) error { return s.PutNotice(ctx, draftRecord("S", "dmca", "n2"), nil) }, store.ErrNoticeState},
 		{"reject a draft", func(s *store.Store) error {
-			_, err := s.MarkRejected(ctx, "D", "", "", time.Time{})
+			_, err := s.MarkRejected(ctx, "D", "", "", time.Time{}, nil)
 			return err
 		}, store.ErrNoticeState},
 		{"counter-notice twice", func(s *store.Store) error {
-			if _, err := s.MarkCounterNotice(ctx, "S", "", "", time.Time{}); err != nil {
+			if _, err := s.MarkCounterNotice(ctx, "S", "", "", time.Time{}, nil); err != nil {
 				return err
 			}
-			_, err := s.MarkCounterNotice(ctx, "S", "", "", time.Time{})
+			_, err := s.MarkCounterNotice(ctx, "S", "", "", time.Time{}, nil)
 			return err
 		}, store.ErrNoticeState},
 		{"send with a dismissed listing", func(s *store.Store) error {
 			if _, err := s.SetStatus(ctx, listing.Verdict{ListingID: "n3", Status: listing.StatusDismissed}); err != nil {
 				return err
 			}
-			_, err := s.MarkSent(ctx, "D", "", time.Time{})
+			_, err := s.MarkSent(ctx, "D", "", time.Time{}, nil)
 			return err
 		}, store.ErrNoticeState},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			s, _ := noticeStore(t, 3)
-			if err := s.PutNotice(ctx, draftRecord("S", "dmca", "n2")); err != nil {
+			if err := s.PutNotice(ctx, draftRecord("S", "dmca", "n2"), nil); err != nil {
 				t.Fatal(err)
 			}
-			if _, err := s.MarkSent(ctx, "S", "", noticeT0); err != nil {
+			if _, err := s.MarkSent(ctx, "S", "", noticeT0, nil); err != nil {
 				t.Fatal(err)
 			}
-			if err := s.PutNotice(ctx, draftRecord("D", "amazon", "n1", "n3")); err != nil {
+			if err := s.PutNotice(ctx, draftRecord("D", "amazon", "n1", "n3"), nil); err != nil {
 				t.Fatal(err)
 			}
 			if err := tt.run(s); !errors.Is(err, tt.want) {
@@ -194,25 +194,27 @@ func TestNoticeAdverseOutcomes(t *testing.T) {
 		wantOutcome listing.OutcomeState
 	}{
 		{"rejected", func(s *store.Store) (listing.Notice, error) {
-			return s.MarkRejected(ctx, "N", "ana", "wrong mark", noticeT0)
+			return s.MarkRejected(ctx, "N", "ana", "wrong mark", noticeT0, nil)
 		},
 			listing.NoticeRejected, listing.StatusConfirmed, listing.OutcomeRemoved},
-		{"retracted", func(s *store.Store) (listing.Notice, error) { return s.MarkRetracted(ctx, "N", "ana", "", noticeT0) },
+		{"retracted", func(s *store.Store) (listing.Notice, error) {
+			return s.MarkRetracted(ctx, "N", "ana", "", noticeT0, nil)
+		},
 			listing.NoticeRetracted, listing.StatusConfirmed, listing.OutcomeRemoved},
 		{"counter-notice", func(s *store.Store) (listing.Notice, error) {
-			return s.MarkCounterNotice(ctx, "N", "ana", "seller claims genuine", noticeT0)
+			return s.MarkCounterNotice(ctx, "N", "ana", "seller claims genuine", noticeT0, nil)
 		}, listing.NoticeCounterNotice, listing.StatusStillUp, listing.OutcomeReinstated},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			s, _ := noticeStore(t, 1)
-			if err := s.PutNotice(ctx, draftRecord("N", "alibaba", "n1")); err != nil {
+			if err := s.PutNotice(ctx, draftRecord("N", "alibaba", "n1"), nil); err != nil {
 				t.Fatal(err)
 			}
-			if _, err := s.MarkSent(ctx, "N", "", noticeT0); err != nil {
+			if _, err := s.MarkSent(ctx, "N", "", noticeT0, nil); err != nil {
 				t.Fatal(err)
 			}
-			if _, err := s.MarkVerified(ctx, "N", "n1", true, "gone", noticeT0); err != nil {
+			if _, err := s.MarkVerified(ctx, "N", "n1", true, "gone", noticeT0, nil); err != nil {
 				t.Fatal(err)
 			}
 			n, err := tt.mark(s)
@@ -240,7 +242,7 @@ func TestPutNoticeSupersedesDrafts(t *testing.T) {
 		draftRecord("C", "amazon", "n1"),
 		draftRecord("C", "amazon", "n1"),
 	} {
-		if err := s.PutNotice(ctx, n); err != nil {
+		if err := s.PutNotice(ctx, n, nil); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -274,7 +276,7 @@ func TestTestBuys(t *testing.T) {
 	ctx := context.Background()
 	s, _ := noticeStore(t, 1)
 	for i, o := range []listing.TestBuyOutcome{listing.TestBuyCounterfeit, ""} {
-		tb, err := s.AddTestBuy(ctx, listing.TestBuy{ListingID: "n1", OrderRef: fmt.Sprint("order-", i), Outcome: o, RecordedAt: noticeT0.Add(time.Duration(i) * time.Hour)})
+		tb, err := s.AddTestBuy(ctx, listing.TestBuy{ListingID: "n1", OrderRef: fmt.Sprint("order-", i), Outcome: o, RecordedAt: noticeT0.Add(time.Duration(i) * time.Hour)}, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -289,10 +291,10 @@ func TestTestBuys(t *testing.T) {
 	if len(got) != 2 || got[0].OrderRef != "order-0" || got[1].Outcome != listing.TestBuyPending {
 		t.Errorf("TestBuys(n1) = %+v, want order-0 then a pending order-1", got)
 	}
-	if _, err := s.AddTestBuy(ctx, listing.TestBuy{ListingID: "nope", OrderRef: "x"}); !errors.Is(err, store.ErrNotFound) {
+	if _, err := s.AddTestBuy(ctx, listing.TestBuy{ListingID: "nope", OrderRef: "x"}, nil); !errors.Is(err, store.ErrNotFound) {
 		t.Errorf("AddTestBuy(unknown listing) error = %v, want ErrNotFound", err)
 	}
-	if _, err := s.AddTestBuy(ctx, listing.TestBuy{ListingID: "n1", OrderRef: "x", Outcome: "maybe"}); err == nil {
+	if _, err := s.AddTestBuy(ctx, listing.TestBuy{ListingID: "n1", OrderRef: "x", Outcome: "maybe"}, nil); err == nil {
 		t.Errorf("AddTestBuy(outcome maybe) succeeded, want an error")
 	}
 	if got, err := s.TestBuys(ctx, "n2"); err != nil || len(got) != 0 {
@@ -321,7 +323,7 @@ func TestNoticeRelisted(t *testing.T) {
 			return err
 		}, []string{"A", "B"}, listing.StatusStillUp},
 		{"found by verification", func(s *store.Store) error {
-			n, err := s.MarkVerified(ctx, "A", "n1", false, "listing still up", at)
+			n, err := s.MarkVerified(ctx, "A", "n1", false, "listing still up", at, nil)
 			if err == nil && n.State != listing.NoticeStillUp {
 				t.Errorf("MarkVerified(A, n1 up) state = %s, want still_up", n.State)
 			}
@@ -348,14 +350,14 @@ func TestNoticeRelisted(t *testing.T) {
 			// A cites n1 and n2 on one platform, B cites n1 on another;
 			// every listing is verified removed.
 			for _, n := range []listing.Notice{draftRecord("A", "dmca", "n1", "n2"), draftRecord("B", "amazon", "n1")} {
-				if err := s.PutNotice(ctx, n); err != nil {
+				if err := s.PutNotice(ctx, n, nil); err != nil {
 					t.Fatal(err)
 				}
-				if _, err := s.MarkSent(ctx, n.ID, "ana", noticeT0); err != nil {
+				if _, err := s.MarkSent(ctx, n.ID, "ana", noticeT0, nil); err != nil {
 					t.Fatal(err)
 				}
 				for _, id := range n.ListingIDs() {
-					if _, err := s.MarkVerified(ctx, n.ID, id, true, "http 404", noticeT0.Add(24*time.Hour)); err != nil {
+					if _, err := s.MarkVerified(ctx, n.ID, id, true, "http 404", noticeT0.Add(24*time.Hour), nil); err != nil {
 						t.Fatal(err)
 					}
 				}
@@ -410,7 +412,7 @@ func TestNoticeRelisted(t *testing.T) {
 			}
 
 			// Taken down again, it counts as removed again.
-			n, err := s.MarkVerified(ctx, "A", "n1", true, "http 404", at.Add(time.Hour))
+			n, err := s.MarkVerified(ctx, "A", "n1", true, "http 404", at.Add(time.Hour), nil)
 			if err != nil {
 				t.Fatal(err)
 			}

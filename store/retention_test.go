@@ -106,7 +106,7 @@ func TestPurge(t *testing.T) {
 			s, _ := openTemp(t)
 			defer s.Close()
 			ids := storeRetention(t, s, fixture)
-			if _, err := s.AddTestBuy(ctx, listing.TestBuy{ListingID: ids["old-dismissed-testbuy"], OrderRef: "order-1", Date: retentionNow}); err != nil {
+			if _, err := s.AddTestBuy(ctx, listing.TestBuy{ListingID: ids["old-dismissed-testbuy"], OrderRef: "order-1", Date: retentionNow}, nil); err != nil {
 				t.Fatal(err)
 			}
 			p := tt.policy
@@ -195,7 +195,7 @@ func TestPurgeNeverTouchesNoticedEvidence(t *testing.T) {
 	defer s.Close()
 	ids := storeRetention(t, s, []retentionListing{{name: "cited", status: listing.StatusDismissed, seen: 400 * 24 * time.Hour, images: []string{"img"}}})
 	n := listing.Notice{ID: "n1", Platform: "dmca", Brand: "Acme", Listings: []listing.NoticeListing{{ID: ids["cited"], URL: "http://shop.example/item/cited"}}, DraftedAt: retentionNow}
-	if err := s.PutNotice(ctx, n); err != nil {
+	if err := s.PutNotice(ctx, n, nil); err != nil {
 		t.Fatal(err)
 	}
 	st, err := s.Purge(ctx, store.RetentionPolicy{DismissedOlderThan: time.Hour, UnchangedOlderThan: time.Hour, Now: retentionNow})

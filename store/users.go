@@ -179,8 +179,10 @@ func putUser(tx *bolt.Tx, u User) error {
 	return nil
 }
 
-// AddUser creates an account with a bcrypt hash of password.
-func (s *Store) AddUser(ctx context.Context, name string, role Role, password string) error {
+// AddUser creates an account with a bcrypt hash of password. The audit
+// entry that audit builds from the new account is appended in the same
+// transaction.
+func (s *Store) AddUser(ctx context.Context, name string, role Role, password string, audit AuditFunc[User]) error {
 	if !ValidUserName(name) {
 		return fmt.Errorf("add user %q: bad name: %w", name, ErrInvalid)
 	}
@@ -200,7 +202,11 @@ func (s *Store) AddUser(ctx context.Context, name string, role Role, password st
 		} else if !errors.Is(err, ErrNotFound) {
 			return err
 		}
-		return putUser(tx, User{Name: name, Role: role, PasswordHash: h, Created: time.Now().UTC()})
+		u := User{Name: name, Role: role, PasswordHash: h, Created: time.Now().UTC()}
+		if err := putUser(tx, u); err != nil {
+			return err
+		}
+		return audit.appendIn(tx, u)
 	})
 }
 
@@ -236,17 +242,22 @@ func (s *Store) Users(ctx context.Context) ([]User, error) {
 	return out, err
 }
 
-// updateUser applies fn to the stored account called name.
-func (s *Store) updateUser(name string, fn func(*User) error) error {
+// updateUser applies fn to the stored account called name and appends the
+// audit entry that audit builds from the changed account, in one
+// transaction.
+func (s *Store) updateUser(name string, audit AuditFunc[User], fn func(tx *bolt.Tx, u *User) error) error {
 	return s.db.Update(func(tx *bolt.Tx) error {
 		u, err := getUser(tx, name)
 		if err != nil {
 			return err
 		}
-		if err := fn(&u); err != nil {
+		if err := fn(tx, &u); err != nil {
 			return err
 		}
-		return putUser(tx, u)
+		if err := putUser(tx, u); err != nil {
+			return err
+		}
+		return audit.appendIn(tx, u)
 	})
 }
 
@@ -256,30 +267,34 @@ func (s *Store) SetPassword(ctx context.Context, name, password string) error {
 	if err != nil {
 		return fmt.Errorf("set password of %s: %w", name, err)
 	}
-	if err := s.updateUser(name, func(u *User) error { u.PasswordHash = h; return nil }); err != nil {
+	if err := s.updateUser(name, nil, func(_ *bolt.Tx, u *User) error { u.PasswordHash = h; return nil }); err != nil {
 		return err
 	}
 	return s.DeleteUserSessions(ctx, name)
 }
 
-// SetRole changes the role of an account.
-func (s *Store) SetRole(ctx context.Context, name string, role Role) error {
+// SetRole changes the role of an account. The audit entry that audit builds
+// from the changed account is appended in the same transaction.
+func (s *Store) SetRole(ctx context.Context, name string, role Role, audit AuditFunc[User]) error {
 	if !role.Valid() {
 		return fmt.Errorf("set role of %s: unknown role %q: %w", name, role, ErrInvalid)
 	}
-	return s.updateUser(name, func(u *User) error { u.Role = role; return nil })
+	return s.updateUser(name, audit, func(_ *bolt.Tx, u *User) error { u.Role = role; return nil })
 }
 
 // SetDisabled disables or re-enables an account; disabling ends its
-// sessions and makes its tokens unusable.
-func (s *Store) SetDisabled(ctx context.Context, name string, disabled bool) error {
-	if err := s.updateUser(name, func(u *User) error { u.Disabled = disabled; return nil }); err != nil {
-		return err
-	}
-	if disabled {
-		return s.DeleteUserSessions(ctx, name)
-	}
-	return nil
+// sessions and makes its tokens unusable. The change, the end of the
+// sessions and the audit entry that audit builds from the changed account
+// are one transaction, so an account is never disabled with its sessions
+// still live.
+func (s *Store) SetDisabled(ctx context.Context, name string, disabled bool, audit AuditFunc[User]) error {
+	return s.updateUser(name, audit, func(tx *bolt.Tx, u *User) error {
+		u.Disabled = disabled
+		if !disabled {
+			return nil
+		}
+		return deleteSessionsIn(tx, func(sess Session) bool { return sess.User == name })
+	})
 }
 
 // Authenticate returns the account called name if password is its
@@ -422,34 +437,40 @@ func (s *Store) PurgeSessions(ctx context.Context) (int, error) {
 }
 
 func (s *Store) deleteSessionsWhere(match func(Session) bool) error {
-	return s.db.Update(func(tx *bolt.Tx) error {
-		b, err := userBucket(tx, bucketSessions)
-		if err != nil {
-			return err
-		}
-		var del [][]byte
-		err = b.ForEach(func(k, v []byte) error {
-			var sess Session
-			if json.Unmarshal(v, &sess) != nil || match(sess) {
-				del = append(del, append([]byte(nil), k...))
-			}
-			return nil
-		})
-		if err != nil {
-			return err
-		}
-		for _, k := range del {
-			if err := b.Delete(k); err != nil {
-				return fmt.Errorf("delete session: %w", err)
-			}
+	return s.db.Update(func(tx *bolt.Tx) error { return deleteSessionsIn(tx, match) })
+}
+
+// deleteSessionsIn deletes the sessions match selects (and unreadable
+// ones) inside tx.
+func deleteSessionsIn(tx *bolt.Tx, match func(Session) bool) error {
+	b, err := userBucket(tx, bucketSessions)
+	if err != nil {
+		return err
+	}
+	var del [][]byte
+	err = b.ForEach(func(k, v []byte) error {
+		var sess Session
+		if json.Unmarshal(v, &sess) != nil || match(sess) {
+			del = append(del, append([]byte(nil), k...))
 		}
 		return nil
 	})
+	if err != nil {
+		return err
+	}
+	for _, k := range del {
+		if err := b.Delete(k); err != nil {
+			return fmt.Errorf("delete session: %w", err)
+		}
+	}
+	return nil
 }
 
 // CreateToken issues an API bearer token for user and returns it; it is
-// shown once and only its hash is kept.
-func (s *Store) CreateToken(ctx context.Context, user, label string) (string, error) {
+// shown once and only its hash is kept. The audit entry that audit builds
+// from the token's record (which holds no secret) is appended in the same
+// transaction.
+func (s *Store) CreateToken(ctx context.Context, user, label string, audit AuditFunc[Token]) (string, error) {
 	token, err := newSecret("pat_")
 	if err != nil {
 		return "", err
@@ -468,7 +489,10 @@ func (s *Store) CreateToken(ctx context.Context, user, label string) (string, er
 		if err != nil {
 			return fmt.Errorf("encode token: %w", err)
 		}
-		return b.Put(key, buf)
+		if err := b.Put(key, buf); err != nil {
+			return fmt.Errorf("put token: %w", err)
+		}
+		return audit.appendIn(tx, t)
 	})
 	if err != nil {
 		return "", fmt.Errorf("create token for %s: %w", user, err)

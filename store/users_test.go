@@ -21,10 +21,10 @@ func openTestStore(t *testing.T) *Store {
 func TestAddUserAuthenticate(t *testing.T) {
 	ctx := context.Background()
 	s := openTestStore(t)
-	if err := s.AddUser(ctx, "ana", RoleAnalyst, "correct horse"); err != nil {
+	if err := s.AddUser(ctx, "ana", RoleAnalyst, "correct horse", nil); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.AddUser(ctx, "ana", RoleAdmin, "correct horse"); !errors.Is(err, ErrUserExists) {
+	if err := s.AddUser(ctx, "ana", RoleAdmin, "correct horse", nil); !errors.Is(err, ErrUserExists) {
 		t.Errorf("AddUser(duplicate) = %v, want ErrUserExists", err)
 	}
 	tests := []struct {
@@ -57,11 +57,11 @@ func TestAddUserAuthenticate(t *testing.T) {
 		{"bad name", "a b", RoleAnalyst, "long enough"},
 	}
 	for _, tt := range bad {
-		if err := s.AddUser(ctx, tt.user, tt.role, tt.pass); !errors.Is(err, ErrInvalid) {
+		if err := s.AddUser(ctx, tt.user, tt.role, tt.pass, nil); !errors.Is(err, ErrInvalid) {
 			t.Errorf("AddUser(%s) = %v, want ErrInvalid", tt.name, err)
 		}
 	}
-	if err := s.SetDisabled(ctx, "ana", true); err != nil {
+	if err := s.SetDisabled(ctx, "ana", true, nil); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := s.Authenticate(ctx, "ana", "correct horse"); !errors.Is(err, ErrBadCredentials) {
@@ -91,7 +91,7 @@ func TestRoleAllows(t *testing.T) {
 func TestSessions(t *testing.T) {
 	ctx := context.Background()
 	s := openTestStore(t)
-	if err := s.AddUser(ctx, "ana", RoleAnalyst, "correct horse"); err != nil {
+	if err := s.AddUser(ctx, "ana", RoleAnalyst, "correct horse", nil); err != nil {
 		t.Fatal(err)
 	}
 	if _, _, err := s.CreateSession(ctx, "nobody", time.Hour); !errors.Is(err, ErrNotFound) {
@@ -132,10 +132,10 @@ func TestSessions(t *testing.T) {
 func TestTokens(t *testing.T) {
 	ctx := context.Background()
 	s := openTestStore(t)
-	if err := s.AddUser(ctx, "bot", RoleAnalyst, "correct horse"); err != nil {
+	if err := s.AddUser(ctx, "bot", RoleAnalyst, "correct horse", nil); err != nil {
 		t.Fatal(err)
 	}
-	tok, err := s.CreateToken(ctx, "bot", "ci")
+	tok, err := s.CreateToken(ctx, "bot", "ci", nil)
 	if err != nil {
 		t.Fatal(err)
 	}

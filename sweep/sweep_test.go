@@ -335,13 +335,13 @@ func TestRemovedListingLiveAgainIsStillUp(t *testing.T) {
 			}
 			n := listing.Notice{ID: "N1", Platform: "dmca", Brand: "Zentrix", State: listing.NoticeDrafted,
 				Listings: []listing.NoticeListing{{ID: id, Outcome: listing.OutcomePending}}}
-			if err := st.PutNotice(ctx, n); err != nil {
+			if err := st.PutNotice(ctx, n, nil); err != nil {
 				t.Fatal(err)
 			}
-			if _, err := st.MarkSent(ctx, "N1", "ana", time.Time{}); err != nil {
+			if _, err := st.MarkSent(ctx, "N1", "ana", time.Time{}, nil); err != nil {
 				t.Fatal(err)
 			}
-			if _, err := st.MarkVerified(ctx, "N1", id, true, "http 404", time.Time{}); err != nil {
+			if _, err := st.MarkVerified(ctx, "N1", id, true, "http 404", time.Time{}, nil); err != nil {
 				t.Fatal(err)
 			}
 			if tt.retitle != "" {

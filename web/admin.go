@@ -64,8 +64,9 @@ func handleNotices(rs *responder, notices NoticeStore) http.Handler {
 }
 
 // handleNoticeAction approves a notice or marks it sent, and records the
-// action in the audit log. Marking sent needs an approval first.
-func handleNoticeAction(rs *responder, notices NoticeStore, audit AuditLog, now func() time.Time, changed func(context.Context, []listing.ID), action string) http.Handler {
+// action in the audit log in the same store transaction. Marking sent
+// needs an approval first.
+func handleNoticeAction(rs *responder, notices NoticeStore, now func() time.Time, changed func(context.Context, []listing.ID), action string) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		ctx := r.Context()
 		id := r.PathValue("id")
@@ -94,23 +95,27 @@ func handleNoticeAction(rs *responder, notices NoticeStore, audit AuditLog, now 
 		if before.Approved {
 			from = "approved"
 		}
-		var n listing.Notice
 		var to string
+		audit := func(n listing.Notice) store.AuditEntry {
+			return store.AuditEntry{At: now().UTC(), Actor: actor, Action: "notice." + action, Target: id, From: from, To: to,
+				Detail: fmt.Sprintf("%s notice for %s, %d listings", n.Platform, n.Brand, len(n.Listings))}
+		}
+		var n listing.Notice
 		switch action {
 		case "approve":
 			if before.Approved {
 				writeError(w, r, http.StatusConflict, "notice already approved")
 				return
 			}
-			n, err = notices.ApproveNotice(ctx, id, actor, now())
 			to = "approved"
+			n, err = notices.ApproveNotice(ctx, id, actor, now(), audit)
 		case "sent":
 			if !before.Approved {
 				writeError(w, r, http.StatusConflict, "notice must be approved before it is sent")
 				return
 			}
-			n, err = notices.MarkSent(ctx, id, actor, now())
 			to = string(listing.NoticeSent)
+			n, err = notices.MarkSent(ctx, id, actor, now(), audit)
 		}
 		if err != nil {
 			rs.fail(w, r, err)
@@ -118,11 +123,6 @@ func handleNoticeAction(rs *responder, notices NoticeStore, audit AuditLog, now 
 		}
 		if changed != nil {
 			changed(ctx, n.ListingIDs()) // sending moves the listings to noticed
-		}
-		if _, err := audit.AppendAudit(ctx, store.AuditEntry{At: now().UTC(), Actor: actor, Action: "notice." + action, Target: id, From: from, To: to,
-			Detail: fmt.Sprintf("%s notice for %s, %d listings", n.Platform, n.Brand, len(n.Listings))}); err != nil {
-			rs.fail(w, r, err)
-			return
 		}
 		if isAPI(r) {
 			rs.json(w, http.StatusOK, viewNotice(n))
@@ -245,8 +245,9 @@ func handleUsers(rs *responder, users UserStore) http.Handler {
 }
 
 // handleUserAction adds an account, changes its role, disables or enables
-// it, or issues an API token (form field "op"); each is audited.
-func handleUserAction(rs *responder, users UserStore, audit AuditLog, now func() time.Time) http.Handler {
+// it, or issues an API token (form field "op"); each is audited in the
+// same store transaction.
+func handleUserAction(rs *responder, users UserStore, now func() time.Time) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		ctx := r.Context()
 		actor := principalFrom(ctx).User.Name
@@ -254,34 +255,31 @@ func handleUserAction(rs *responder, users UserStore, audit AuditLog, now func()
 		var err error
 		var p usersPage
 		entry := store.AuditEntry{At: now().UTC(), Actor: actor, Target: name}
+		audit := func(store.User) store.AuditEntry { return entry }
 		switch op := r.PostFormValue("op"); op {
 		case "add":
 			role := store.Role(r.PostFormValue("role"))
-			err = users.AddUser(ctx, name, role, r.PostFormValue("password"))
 			entry.Action, entry.To = "user.add", string(role)
+			err = users.AddUser(ctx, name, role, r.PostFormValue("password"), audit)
 			p.Message = "Account " + name + " created."
 		case "role":
 			role := store.Role(r.PostFormValue("role"))
-			err = users.SetRole(ctx, name, role)
 			entry.Action, entry.To = "user.role", string(role)
+			err = users.SetRole(ctx, name, role, audit)
 			p.Message = "Role of " + name + " changed."
 		case "disable", "enable":
-			err = users.SetDisabled(ctx, name, op == "disable")
 			entry.Action = "user." + op
+			err = users.SetDisabled(ctx, name, op == "disable", audit)
 			p.Message = "Account " + name + " " + op + "d."
 		case "token":
 			label := r.PostFormValue("label")
-			p.NewToken, err = users.CreateToken(ctx, name, label)
 			entry.Action, entry.Detail = "token.create", label
+			p.NewToken, err = users.CreateToken(ctx, name, label, func(store.Token) store.AuditEntry { return entry })
 			p.TokenFor, p.Message = name, ""
 		default:
 			err = badRequest("op: unknown operation %q", op)
 		}
 		if err != nil {
-			rs.fail(w, r, err)
-			return
-		}
-		if _, err := audit.AppendAudit(ctx, entry); err != nil {
 			rs.fail(w, r, err)
 			return
 		}

@@ -134,7 +134,7 @@ func buildBenchFixture(b *testing.B, n int) *benchFixture {
 		}
 		return 0
 	})
-	if err := st.AddUser(ctx, "bench", store.RoleAnalyst, testPassword); err != nil {
+	if err := st.AddUser(ctx, "bench", store.RoleAnalyst, testPassword, nil); err != nil {
 		b.Fatal(err)
 	}
 	_, tok, err := st.CreateSession(ctx, "bench", 24*time.Hour)

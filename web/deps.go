@@ -101,22 +101,25 @@ type FacetCount struct {
 }
 
 // NoticeStore lists takedown notices and moves them through approval and
-// sending. *store.Store satisfies it.
+// sending, appending each step's audit entry (built by the AuditFunc) in
+// the step's own transaction. *store.Store satisfies it.
 type NoticeStore interface {
 	Notices(ctx context.Context, f store.NoticeFilter) ([]listing.Notice, error)
-	ApproveNotice(ctx context.Context, id, by string, at time.Time) (listing.Notice, error)
-	MarkSent(ctx context.Context, id, by string, at time.Time) (listing.Notice, error)
+	ApproveNotice(ctx context.Context, id, by string, at time.Time, audit store.AuditFunc[listing.Notice]) (listing.Notice, error)
+	MarkSent(ctx context.Context, id, by string, at time.Time, audit store.AuditFunc[listing.Notice]) (listing.Notice, error)
 }
 
-// UserStore holds accounts and API tokens. *store.Store satisfies it.
+// UserStore holds accounts and API tokens; each change appends its audit
+// entry (built by the AuditFunc) in its own transaction. *store.Store
+// satisfies it.
 type UserStore interface {
 	Authenticate(ctx context.Context, name, password string) (store.User, error)
 	TokenUser(ctx context.Context, token string) (store.User, error)
 	Users(ctx context.Context) ([]store.User, error)
-	AddUser(ctx context.Context, name string, role store.Role, password string) error
-	SetRole(ctx context.Context, name string, role store.Role) error
-	SetDisabled(ctx context.Context, name string, disabled bool) error
-	CreateToken(ctx context.Context, user, label string) (string, error)
+	AddUser(ctx context.Context, name string, role store.Role, password string, audit store.AuditFunc[store.User]) error
+	SetRole(ctx context.Context, name string, role store.Role, audit store.AuditFunc[store.User]) error
+	SetDisabled(ctx context.Context, name string, disabled bool, audit store.AuditFunc[store.User]) error
+	CreateToken(ctx context.Context, user, label string, audit store.AuditFunc[store.Token]) (string, error)
 }
 
 // SessionStore holds browser sessions. *store.Store satisfies it.
@@ -127,7 +130,8 @@ type SessionStore interface {
 }
 
 // AuditLog is the append-only record of verdicts, approvals and notice
-// actions. *store.Store satisfies it.
+// actions: the UI reads it, and appends to it only for what is no store
+// change (a login, a sweep started). *store.Store satisfies it.
 type AuditLog interface {
 	AppendAudit(ctx context.Context, e store.AuditEntry) (store.AuditEntry, error)
 	RecentAudit(ctx context.Context, q store.AuditQuery) ([]store.AuditEntry, error)

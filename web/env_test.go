@@ -256,7 +256,7 @@ func accountsDB(dir string) ([]byte, error) {
 		name string
 		role store.Role
 	}{{"ana", store.RoleAnalyst}, {"apu", store.RoleApprover}, {"adm", store.RoleAdmin}} {
-		if err := st.AddUser(context.Background(), u.name, u.role, testPassword); err != nil {
+		if err := st.AddUser(context.Background(), u.name, u.role, testPassword, nil); err != nil {
 			st.Close()
 			return nil, err
 		}
@@ -319,7 +319,7 @@ func (e *testEnv) postForm(user, target string, v url.Values) *httptest.Response
 // token issues an API token for user.
 func (e *testEnv) token(user string) string {
 	e.t.Helper()
-	tok, err := e.st.CreateToken(context.Background(), user, "test")
+	tok, err := e.st.CreateToken(context.Background(), user, "test", nil)
 	if err != nil {
 		e.t.Fatal(err)
 	}

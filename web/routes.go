@@ -44,14 +44,14 @@ func (s *Server) routes() http.Handler {
 	mux.Handle("GET /img/{sha}", analyst(handleImage(rs, o.Images)))
 	mux.Handle("GET /ref/{sha}", analyst(handleReference(s.refs)))
 	mux.Handle("GET /admin/users", admin(handleUsers(rs, o.Users)))
-	mux.Handle("POST /admin/users", admin(handleUserAction(rs, o.Users, o.Audit, s.now)))
+	mux.Handle("POST /admin/users", admin(handleUserAction(rs, o.Users, s.now)))
 	if o.Snapshots != nil {
 		mux.Handle("GET /listing/{id}/snapshot/{sha}", analyst(handleSnapshot(rs, o.Snapshots, s.policy)))
 	}
 	if o.Notices != nil {
 		mux.Handle("GET /notices", analyst(handleNotices(rs, o.Notices)))
-		mux.Handle("POST /notices/{id}/approve", approver(handleNoticeAction(rs, o.Notices, o.Audit, s.now, s.noticed, "approve")))
-		mux.Handle("POST /notices/{id}/sent", approver(handleNoticeAction(rs, o.Notices, o.Audit, s.now, s.noticed, "sent")))
+		mux.Handle("POST /notices/{id}/approve", approver(handleNoticeAction(rs, o.Notices, s.now, s.noticed, "approve")))
+		mux.Handle("POST /notices/{id}/sent", approver(handleNoticeAction(rs, o.Notices, s.now, s.noticed, "sent")))
 	}
 	if o.Sweeps != nil {
 		mux.Handle("GET /sweeps", analyst(handleSweeps(rs, o.Sweeps, o.StartSweep != nil)))
@@ -70,8 +70,8 @@ func (s *Server) routes() http.Handler {
 	mux.Handle("GET /api/v1/audit", analyst(handleAudit(rs, o.Audit)))
 	if o.Notices != nil {
 		mux.Handle("GET /api/v1/notices", analyst(handleNotices(rs, o.Notices)))
-		mux.Handle("POST /api/v1/notices/{id}/approve", approver(handleNoticeAction(rs, o.Notices, o.Audit, s.now, s.noticed, "approve")))
-		mux.Handle("POST /api/v1/notices/{id}/sent", approver(handleNoticeAction(rs, o.Notices, o.Audit, s.now, s.noticed, "sent")))
+		mux.Handle("POST /api/v1/notices/{id}/approve", approver(handleNoticeAction(rs, o.Notices, s.now, s.noticed, "approve")))
+		mux.Handle("POST /api/v1/notices/{id}/sent", approver(handleNoticeAction(rs, o.Notices, s.now, s.noticed, "sent")))
 	}
 	if o.Sweeps != nil {
 		mux.Handle("GET /api/v1/sweeps", analyst(handleSweeps(rs, o.Sweeps, o.StartSweep != nil)))

@@ -920,7 +920,7 @@ func TestNotices(t *testing.T) {
 	}
 	n := listing.Notice{ID: "n1", Platform: "dmca", Brand: "Acme", Marketplace: "demo", State: listing.NoticeDrafted, DraftedAt: t0,
 		Body: "<script>alert(3)</script>", Listings: []listing.NoticeListing{{ID: "high01", URL: "https://market.example/item/high01", Outcome: listing.OutcomePending}}}
-	if err := e.st.PutNotice(ctx, n); err != nil {
+	if err := e.st.PutNotice(ctx, n, nil); err != nil {
 		t.Fatal(err)
 	}
 	steps := []struct {
@@ -947,9 +947,13 @@ func TestNotices(t *testing.T) {
 	if w := e.get("ana", "/api/v1/queue?status=noticed"); !strings.Contains(w.Body.String(), `"id":"high01"`) {
 		t.Errorf("noticed queue after sending lacks high01: %s", w.Body)
 	}
-	es, _ := e.st.RecentAudit(ctx, store.AuditQuery{Target: "n1"})
-	if len(es) != 2 || es[1].Action != "notice.approve" || es[1].Actor != "apu" || es[0].Action != "notice.sent" || es[0].From != "approved" || es[0].To != "sent" {
-		t.Errorf("audit of n1 = %+v", es)
+	// One entry for each action that went through, none for those refused.
+	wantAudit := []string{
+		"apu notice.sent n1 approved sent dmca notice for Acme, 1 listings",
+		"apu notice.approve n1 drafted approved dmca notice for Acme, 1 listings",
+	}
+	if got := auditLines(t, e.st, store.AuditQuery{Target: "n1"}); strings.Join(got, "\n") != strings.Join(wantAudit, "\n") {
+		t.Errorf("audit of n1 =\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(wantAudit, "\n"))
 	}
 	w := e.get("ana", "/notices")
 	if w.Code != http.StatusOK || strings.Contains(w.Body.String(), "<script>alert(3)") || !strings.Contains(w.Body.String(), "approved by apu") {
@@ -962,7 +966,7 @@ func TestNotices(t *testing.T) {
 	}
 	// Taken down, then live again: the page says why the notice is still
 	// up, and the API shows the outcome.
-	if _, err := e.st.MarkVerified(ctx, "n1", "high01", true, "http 404", t0.Add(time.Hour)); err != nil {
+	if _, err := e.st.MarkVerified(ctx, "n1", "high01", true, "http 404", t0.Add(time.Hour), nil); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := e.st.MarkRelisted(ctx, "high01", "live again", t0.Add(2*time.Hour)); err != nil {
@@ -1027,6 +1031,33 @@ func TestSweepsAuditAdmin(t *testing.T) {
 	if e.started != 1 {
 		t.Errorf("StartSweep called %d times, want 1", e.started)
 	}
+	// Each account change that went through is audited once, newest first;
+	// the refused ones are not.
+	wantAudit := []string{
+		"adm user.disable newbie   ",
+		"adm token.create newbie   ci",
+		"adm user.role newbie  approver ",
+		"adm user.add newbie  analyst ",
+		"adm sweep.start    ",
+	}
+	if got := auditLines(t, e.st, store.AuditQuery{Actor: "adm"}); strings.Join(got, "\n") != strings.Join(wantAudit, "\n") {
+		t.Errorf("audit by adm =\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(wantAudit, "\n"))
+	}
+}
+
+// auditLines returns the audit entries q selects, newest first, as
+// "actor action target from to detail".
+func auditLines(t *testing.T, st *store.Store, q store.AuditQuery) []string {
+	t.Helper()
+	es, err := st.RecentAudit(context.Background(), q)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []string
+	for _, e := range es {
+		out = append(out, strings.Join([]string{e.Actor, e.Action, e.Target, e.From, e.To, e.Detail}, " "))
+	}
+	return out
 }
 
 func TestSecurityHeaders(t *testing.T) {

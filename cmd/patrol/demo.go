@@ -78,7 +78,7 @@ With --serve it then opens the analysts' UI on --addr.`,
 			if serve {
 				// The UI needs an account; the demo makes one and says so.
 				pw := rand.Text()[:16]
-				if err := a.store.AddUser(ctx, "demo", store.RoleAdmin, pw); err != nil {
+				if err := a.store.AddUser(ctx, "demo", store.RoleAdmin, pw, nil); err != nil {
 					return fmt.Errorf("create demo account: %w", err)
 				}
 				fmt.Fprintf(g.stdout, "\nlog in as demo / %s\n", pw)

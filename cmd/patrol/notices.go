@@ -198,10 +198,13 @@ func newNoticesDraftCmd(g *globals) *cobra.Command {
 					return fmt.Errorf("draft notices: %w", err)
 				}
 				for _, n := range res.Notices {
-					if err := a.store.PutNotice(ctx, n.Record); err != nil {
+					err := a.store.PutNotice(ctx, n.Record, func(listing.Notice) store.AuditEntry {
+						return store.AuditEntry{Actor: actor(), Action: "notice.draft", Target: n.ID, To: string(listing.NoticeDrafted),
+							Detail: fmt.Sprintf("%s, %d listings", n.Platform, len(n.ListingIDs))}
+					})
+					if err != nil {
 						return fmt.Errorf("record notice %s: %w", n.ID, err)
 					}
-					a.audit(ctx, actor(), "notice.draft", n.ID, "", string(listing.NoticeDrafted), fmt.Sprintf("%s, %d listings", n.Platform, len(n.ListingIDs)))
 				}
 				for _, r := range res.Refused {
 					fmt.Fprintf(g.stderr, "refused %s (%s): %s\n", r.ListingID, r.URL, r.Reason)
@@ -282,14 +285,15 @@ func newNoticesMarkSentCmd(g *globals) *cobra.Command {
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return g.withApp(cmd, true, func(ctx context.Context, a *app) error {
 				for _, id := range args {
-					n, err := a.store.MarkSent(ctx, id, actor(), time.Now().UTC())
+					n, err := a.store.MarkSent(ctx, id, actor(), time.Now().UTC(), func(n listing.Notice) store.AuditEntry {
+						return store.AuditEntry{Actor: actor(), Action: "notice.sent", Target: id, From: string(listing.NoticeDrafted), To: string(n.State)}
+					})
 					if err != nil {
 						if errors.Is(err, store.ErrNotFound) {
 							return usagef("mark-sent %s: no such notice", id)
 						}
 						return fmt.Errorf("mark-sent %s: %w", id, err)
 					}
-					a.audit(ctx, actor(), "notice.sent", id, string(listing.NoticeDrafted), string(n.State), "")
 					a.reindexListings(ctx, n.ListingIDs())
 					fmt.Fprintf(g.stdout, "notice %s sent (%d listings)\n", id, len(n.Listings))
 				}
@@ -340,16 +344,19 @@ func newNoticesMarkCmd(g *globals) *cobra.Command {
 				var rec listing.Notice
 				var action string
 				var err error
+				audit := func(n listing.Notice) store.AuditEntry {
+					return store.AuditEntry{Actor: actor(), Action: action, Target: id, To: string(n.State), Detail: note}
+				}
 				switch {
 				case rejected:
 					action = "notice.rejected"
-					rec, err = a.store.MarkRejected(ctx, id, actor(), note, now)
+					rec, err = a.store.MarkRejected(ctx, id, actor(), note, now, audit)
 				case counter:
 					action = "notice.counter_notice"
-					rec, err = a.store.MarkCounterNotice(ctx, id, actor(), note, now)
+					rec, err = a.store.MarkCounterNotice(ctx, id, actor(), note, now, audit)
 				default:
 					action = "notice.retracted"
-					rec, err = a.store.MarkRetracted(ctx, id, actor(), note, now)
+					rec, err = a.store.MarkRetracted(ctx, id, actor(), note, now, audit)
 				}
 				if err != nil {
 					if errors.Is(err, store.ErrNotFound) {
@@ -357,7 +364,6 @@ func newNoticesMarkCmd(g *globals) *cobra.Command {
 					}
 					return fmt.Errorf("mark %s: %w", id, err)
 				}
-				a.audit(ctx, actor(), action, id, "", string(rec.State), note)
 				a.reindexListings(ctx, rec.ListingIDs())
 				fmt.Fprintf(g.stdout, "notice %s is now %s\n", id, rec.State)
 				return nil
@@ -396,14 +402,15 @@ func newTestBuyCmd(g *globals) *cobra.Command {
 				return err
 			}
 			defer a.close()
-			got, err := a.store.AddTestBuy(ctx, tb)
+			got, err := a.store.AddTestBuy(ctx, tb, func(got listing.TestBuy) store.AuditEntry {
+				return store.AuditEntry{Actor: got.Analyst, Action: "testbuy.add", Target: string(got.ListingID), To: string(got.Outcome), Detail: got.OrderRef}
+			})
 			if err != nil {
 				if errors.Is(err, store.ErrNotFound) {
 					return usagef("test-buy: no listing %s", tb.ListingID)
 				}
 				return fmt.Errorf("record test buy: %w", err)
 			}
-			a.audit(ctx, tb.Analyst, "testbuy.add", string(tb.ListingID), "", string(got.Outcome), got.OrderRef)
 			fmt.Fprintf(g.stdout, "test buy %s recorded for %s\n", got.ID, got.ListingID)
 			return nil
 		},
@@ -479,11 +486,12 @@ func newVerifyCmd(g *globals) *cobra.Command {
 								return err
 							}
 						}
-						rec, err := a.store.MarkVerified(ctx, n.ID, l.ID, gone, detail, time.Now().UTC())
+						_, err = a.store.MarkVerified(ctx, n.ID, l.ID, gone, detail, time.Now().UTC(), func(rec listing.Notice) store.AuditEntry {
+							return store.AuditEntry{Actor: actor(), Action: "notice.verify", Target: n.ID, From: string(n.State), To: string(rec.State), Detail: string(l.ID) + ": " + detail}
+						})
 						if err != nil {
 							return fmt.Errorf("record verification of %s: %w", l.ID, err)
 						}
-						a.audit(ctx, actor(), "notice.verify", n.ID, string(n.State), string(rec.State), string(l.ID)+": "+detail)
 						a.reindexListings(ctx, []listing.ID{l.ID})
 						if gone {
 							removed++

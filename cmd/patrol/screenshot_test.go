@@ -80,7 +80,7 @@ func TestREADMEScreenshots(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := a.store.AddUser(ctx, "ana", store.RoleApprover, "screenshot-pass"); err != nil {
+	if err := a.store.AddUser(ctx, "ana", store.RoleApprover, "screenshot-pass", nil); err != nil {
 		t.Fatal(err)
 	}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")

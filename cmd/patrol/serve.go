@@ -338,16 +338,16 @@ func (n noticeIndexer) Notices(ctx context.Context, f store.NoticeFilter) ([]lis
 	return n.a.store.Notices(ctx, f)
 }
 
-func (n noticeIndexer) ApproveNotice(ctx context.Context, id, by string, at time.Time) (listing.Notice, error) {
-	rec, err := n.a.store.ApproveNotice(ctx, id, by, at)
+func (n noticeIndexer) ApproveNotice(ctx context.Context, id, by string, at time.Time, audit store.AuditFunc[listing.Notice]) (listing.Notice, error) {
+	rec, err := n.a.store.ApproveNotice(ctx, id, by, at, audit)
 	if err == nil && n.s != nil {
 		n.s.updateNoticeGauge(ctx)
 	}
 	return rec, err
 }
 
-func (n noticeIndexer) MarkSent(ctx context.Context, id, by string, at time.Time) (listing.Notice, error) {
-	rec, err := n.a.store.MarkSent(ctx, id, by, at)
+func (n noticeIndexer) MarkSent(ctx context.Context, id, by string, at time.Time, audit store.AuditFunc[listing.Notice]) (listing.Notice, error) {
+	rec, err := n.a.store.MarkSent(ctx, id, by, at, audit)
 	if err != nil {
 		return rec, err
 	}

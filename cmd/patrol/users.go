@@ -34,13 +34,15 @@ func newUserCmd(g *globals) *cobra.Command {
 				return err
 			}
 			return g.withApp(cmd, false, func(ctx context.Context, a *app) error {
-				if err := a.store.AddUser(ctx, args[0], r, pw); err != nil {
+				err := a.store.AddUser(ctx, args[0], r, pw, func(store.User) store.AuditEntry {
+					return store.AuditEntry{Actor: actor(), Action: "user.add", Target: args[0], To: string(r)}
+				})
+				if err != nil {
 					return fmt.Errorf("add user %s: %w", args[0], err)
 				}
-				a.audit(ctx, actor(), "user.add", args[0], "", string(r), "")
 				fmt.Fprintf(g.stdout, "user %s added as %s\n", args[0], r)
 				if token {
-					tok, err := a.store.CreateToken(ctx, args[0], "cli")
+					tok, err := a.store.CreateToken(ctx, args[0], "cli", nil)
 					if err != nil {
 						return fmt.Errorf("create API token: %w", err)
 					}
