@@ -7,7 +7,6 @@ package store
 
 import (
 	"bytes"
-	"compress/gzip"
 	"context"
 	"crypto/sha256"
 	"encoding/binary"
@@ -22,6 +21,7 @@ import (
 	"sync"
 	"time"
 
+	kgzip "github.com/klauspost/compress/gzip"
 	bolt "go.etcd.io/bbolt"
 
 	"github.com/patrol-dev/patrol/listing"
@@ -59,7 +59,7 @@ type Store struct {
 	// writers at every garbage collection, which the page buffers of a
 	// sweep (or of a benchmark) set off every few batches, so most
 	// snapshots paid for a new one.
-	gz chan *gzip.Writer
+	gz chan *kgzip.Writer
 }
 
 // maxIdleGzip bounds the idle gzip writers a Store keeps (each holds
@@ -107,7 +107,7 @@ func OpenWith(path string, opts Options) (*Store, error) {
 		db.Close()
 		return nil, fmt.Errorf("open store %s: %w", path, err)
 	}
-	return &Store{db: db, path: path, gz: make(chan *gzip.Writer, min(runtime.GOMAXPROCS(0), maxIdleGzip))}, nil
+	return &Store{db: db, path: path, gz: make(chan *kgzip.Writer, min(runtime.GOMAXPROCS(0), maxIdleGzip))}, nil
 }
 
 // Close closes the file.

@@ -11,6 +11,7 @@ import (
 	"io"
 	"time"
 
+	kgzip "github.com/klauspost/compress/gzip"
 	bolt "go.etcd.io/bbolt"
 
 	"github.com/patrol-dev/patrol/listing"
@@ -423,17 +424,20 @@ func (s *Store) QueryDone(ctx context.Context, sweepID, marketplace, query strin
 
 // gzipAppend appends p, compressed, to dst with a reused writer: a new
 // flate compressor allocates about half a megabyte, which dominated the
-// write rate before writers were reused.
+// write rate before writers were reused. The writer is klauspost's: at
+// its fastest level it compresses a page about twice as fast as
+// compress/gzip at BestSpeed, to about the same size, and writes
+// standard gzip, which gunzipBytes reads with compress/gzip.
 func (s *Store) gzipAppend(dst, p []byte) ([]byte, error) {
 	buf := bytes.NewBuffer(dst)
 	buf.Grow(len(p)/4 + 64)
-	var zw *gzip.Writer
+	var zw *kgzip.Writer
 	select {
 	case zw = <-s.gz:
 		zw.Reset(buf)
 	default:
 		var err error
-		if zw, err = gzip.NewWriterLevel(buf, gzip.BestSpeed); err != nil {
+		if zw, err = kgzip.NewWriterLevel(buf, kgzip.BestSpeed); err != nil {
 			return nil, err
 		}
 	}
