@@ -110,9 +110,29 @@ func OpenWith(path string, opts Options) (*Store, error) {
 	return &Store{db: db, path: path, gz: make(chan *kgzip.Writer, min(runtime.GOMAXPROCS(0), maxIdleGzip))}, nil
 }
 
-// Close closes the file.
+// Close merges the recently added IDs into by_id, so that a file at rest
+// has the layout that an older patrol reads, and closes the file.
 func (s *Store) Close() error {
-	if err := s.db.Close(); err != nil {
+	err := s.mergeRecentIDs()
+	if cerr := s.db.Close(); cerr != nil {
+		err = errors.Join(err, fmt.Errorf("close store: %w", cerr))
+	}
+	return err
+}
+
+// mergeRecentIDs merges by_id_recent into by_id when it holds anything:
+// an empty write transaction would still cost an fsync.
+func (s *Store) mergeRecentIDs() error {
+	empty := true
+	s.db.View(func(tx *bolt.Tx) error {
+		k, _ := tx.Bucket(bucketRecentIDs).Cursor().First()
+		empty = k == nil
+		return nil
+	})
+	if empty {
+		return nil
+	}
+	if err := s.db.Update(mergeRecentIDs); err != nil {
 		return fmt.Errorf("close store: %w", err)
 	}
 	return nil
@@ -277,9 +297,8 @@ func (s *Store) Listing(ctx context.Context, id listing.ID) (listing.Listing, er
 func (s *Store) EachListing(ctx context.Context, fn func(listing.Listing) error) error {
 	return s.db.View(func(tx *bolt.Tx) error {
 		recs := tx.Bucket(bucketListingRecs)
-		c := tx.Bucket(bucketIDs).Cursor()
 		n := 0
-		for k, e := c.First(); k != nil; k, e = c.Next() {
+		return eachIDEntry(tx, func(k, e []byte) error {
 			if n++; n%1024 == 0 {
 				if err := ctxErr(ctx); err != nil {
 					return err
@@ -290,21 +309,18 @@ func (s *Store) EachListing(ctx context.Context, fn func(listing.Listing) error)
 				return fmt.Errorf("read index of %s: %w", k, errBadIDEntry)
 			}
 			if seq == 0 {
-				continue // evidence without a listing
+				return nil // evidence without a listing
 			}
 			v := recs.Get(seqKey(seq))
 			if v == nil {
-				continue
+				return nil
 			}
 			var l listing.Listing
 			if err := json.Unmarshal(v, &l); err != nil {
 				return fmt.Errorf("decode listing %s: %w", k, err)
 			}
-			if err := fn(l); err != nil {
-				return err
-			}
-		}
-		return nil
+			return fn(l)
+		})
 	})
 }
 
