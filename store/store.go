@@ -522,11 +522,8 @@ func (s *Store) SaveFetchedBatch(ctx context.Context, fs []Fetched) error {
 	if err := ctxErr(ctx); err != nil {
 		return err
 	}
-	ps, err := s.prepareAll(fs)
+	ps, err := s.prepareAll(ctx, fs)
 	if err != nil {
-		return err
-	}
-	if err := ctxErr(ctx); err != nil {
 		return err
 	}
 	// In ID order the puts walk by_id once, left to right, instead of
@@ -582,12 +579,17 @@ func (s *Store) prepare(f Fetched) (preparedFetched, error) {
 	return p, nil
 }
 
-// prepareAll prepares fs on up to GOMAXPROCS goroutines.
-func (s *Store) prepareAll(fs []Fetched) ([]preparedFetched, error) {
+// prepareAll prepares fs on up to GOMAXPROCS goroutines. Once ctx is
+// done they stop between pages and prepareAll returns its error: a large
+// batch of large pages takes long enough to be worth stopping.
+func (s *Store) prepareAll(ctx context.Context, fs []Fetched) ([]preparedFetched, error) {
 	ps := make([]preparedFetched, len(fs))
 	workers := min(runtime.GOMAXPROCS(0), (len(fs)+15)/16)
 	if workers <= 1 {
 		for i := range fs {
+			if err := ctxErr(ctx); err != nil {
+				return nil, err
+			}
 			var err error
 			if ps[i], err = s.prepare(fs[i]); err != nil {
 				return nil, err
@@ -604,6 +606,9 @@ func (s *Store) prepareAll(fs []Fetched) ([]preparedFetched, error) {
 		go func() {
 			defer wg.Done()
 			for i := lo; i < hi; i++ {
+				if ctxErr(ctx) != nil {
+					return
+				}
 				var err error
 				if ps[i], err = s.prepare(fs[i]); err != nil {
 					errs[w] = err
@@ -613,6 +618,9 @@ func (s *Store) prepareAll(fs []Fetched) ([]preparedFetched, error) {
 		}()
 	}
 	wg.Wait()
+	if err := ctxErr(ctx); err != nil {
+		return nil, err
+	}
 	if err := errors.Join(errs...); err != nil {
 		return nil, err
 	}

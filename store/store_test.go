@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -331,5 +332,40 @@ func TestSaveFetchedBatchKeepsEvidenceOnce(t *testing.T) {
 	}
 	if n, err := s.CountListings(ctx); err != nil || n != 100 {
 		t.Errorf("CountListings = %d, %v, want 100", n, err)
+	}
+}
+
+// cancelledAfter is a context whose Err reports cancellation from its
+// n-th call on, so that a test can cancel in the middle of a batch.
+type cancelledAfter struct {
+	context.Context
+	n atomic.Int64
+}
+
+func (c *cancelledAfter) Err() error {
+	if c.n.Add(-1) < 0 {
+		return context.Canceled
+	}
+	return nil
+}
+
+// TestSaveFetchedBatchStopsWhenCancelled cancels a batch while its pages
+// are being prepared: it must stop with the context's error and store
+// nothing of the batch.
+func TestSaveFetchedBatchStopsWhenCancelled(t *testing.T) {
+	s, _ := openTemp(t)
+	defer s.Close()
+	var batch []store.Fetched
+	for i := range 200 {
+		l := sample(i)
+		batch = append(batch, store.Fetched{Listing: l, Snapshot: &listing.Snapshot{ListingID: l.ID, URL: l.URL, HTML: []byte(strings.Repeat("<p>page</p>", 100))}})
+	}
+	ctx := &cancelledAfter{Context: context.Background()}
+	ctx.n.Store(20)
+	if err := s.SaveFetchedBatch(ctx, batch); !errors.Is(err, context.Canceled) {
+		t.Errorf("SaveFetchedBatch(cancelled midway) = %v, want context.Canceled", err)
+	}
+	if n, err := s.CountListings(context.Background()); err != nil || n != 0 {
+		t.Errorf("CountListings after a cancelled batch = %d, %v, want 0", n, err)
 	}
 }
