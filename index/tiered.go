@@ -48,16 +48,16 @@ type tieredResult struct {
 // score (byDate false) or the fetch time (byDate true), without scoring
 // relevance and without reading the sort keys of every match.
 //
-// Reading a match's sort keys costs some half a microsecond (doc values
+// Reading a match's two sort keys costs about a microsecond (doc values
 // are scattered over the index file), and a common word matches a quarter
-// of the index. The score band and the fetch day partition the index in
+// of the index. The score window and the fetch day partition the index in
 // the order of those first keys, so the search reads the partitions from
-// the top, a few bands or days at a time (each window twice as wide as the
-// one before), and stops as soon as it has offset+limit hits: they are the
-// same hits, in the same order, as one sort over everything. Up to
-// ExactTotalUpTo matches are first gathered by internal ID alone (tens of
-// nanoseconds each) and the windows intersect that list; past it the
-// windows run the query again, and the total is a lower bound.
+// the top (each window twice as wide as the one before) and stops as soon
+// as it has offset+limit hits: they are the same hits, in the same order,
+// as one sort over everything. Up to ExactTotalUpTo matches are first
+// gathered by internal ID alone (tens of nanoseconds each) and the windows
+// intersect that list; past it the windows run the query again, and the
+// total is a lower bound.
 func (ix *Index) searchTiered(ctx context.Context, bq query.Query, order search.SortOrder, byDate bool, limit, offset int, locations bool) (tieredResult, error) {
 	adv, err := ix.bi.Advanced()
 	if err != nil {
