@@ -393,13 +393,25 @@ func (ix *Index) expand(q query.Query) query.Query {
 		if v.Filter != nil {
 			v.Filter = ix.expand(v.Filter)
 		}
+		// The query-string parser wraps even one word in a Boolean
+		// query's "should" disjunction; searched as written, every match
+		// would go through two wrappers that Bleve cannot optimise away.
+		if d, ok := v.Should.(*query.DisjunctionQuery); ok && v.Must == nil && v.MustNot == nil && v.Filter == nil && len(d.Disjuncts) == 1 && d.Min <= 1 {
+			return d.Disjuncts[0]
+		}
 	case *query.ConjunctionQuery:
 		for i := range v.Conjuncts {
 			v.Conjuncts[i] = ix.expand(v.Conjuncts[i])
 		}
+		if len(v.Conjuncts) == 1 {
+			return v.Conjuncts[0]
+		}
 	case *query.DisjunctionQuery:
 		for i := range v.Disjuncts {
 			v.Disjuncts[i] = ix.expand(v.Disjuncts[i])
+		}
+		if len(v.Disjuncts) == 1 && v.Min <= 1 {
+			return v.Disjuncts[0]
 		}
 	case *query.MatchQuery:
 		switch v.FieldVal {

@@ -149,6 +149,13 @@ func (ix *Index) searchTiered(ctx context.Context, bq query.Query, order search.
 			replay := func() (search.Searcher, error) { return &replaySearcher{Searcher: s, ids: ids}, nil }
 			var hits []*search.DocumentMatch
 			if len(ids) > oneSort(need) {
+				if !byDate {
+					// Each window is a pass over the gathered matches: start
+					// with as many top windows as should hold the page.
+					if windows, err = mergeTop(r, windows, len(ids), need); err != nil {
+						return tieredResult{}, err
+					}
+				}
 				if hits, err = run(replay); err != nil {
 					return tieredResult{}, err
 				}
@@ -321,6 +328,50 @@ func scoreWindows() []query.Query {
 		out[i] = t
 	}
 	return out
+}
+
+// mergeTop merges the top score windows into one, as many as should hold
+// twice the page (need) among n matches if the matches' scores were spread
+// like the whole index's, so that a page usually takes one pass over the
+// gathered matches instead of one a window. The merged window is a union
+// of a few terms' postings, costing little beside those passes.
+func mergeTop(r bleveindex.IndexReader, windows []query.Query, n, need int) ([]query.Query, error) {
+	d, err := r.FieldDict(scoreWindow)
+	if err != nil {
+		return nil, fmt.Errorf("read score windows: %w", err)
+	}
+	defer d.Close()
+	counts := make(map[string]uint64, len(windows))
+	var all uint64
+	for {
+		e, err := d.Next()
+		if err != nil {
+			return nil, fmt.Errorf("read score windows: %w", err)
+		}
+		if e == nil {
+			break
+		}
+		counts[e.Term] = e.Count
+		all += e.Count
+	}
+	if all == 0 {
+		return windows, nil
+	}
+	var seen uint64
+	top := 0
+	for top < len(windows)-1 {
+		seen += counts[windowKey(top)]
+		if float64(seen)/float64(all)*float64(n) >= float64(2*need) {
+			break
+		}
+		top++
+	}
+	if top == 0 {
+		return windows, nil
+	}
+	merged := make([]query.Query, 0, top+1)
+	merged = append(merged, windows[:top+1]...)
+	return append([]query.Query{query.NewDisjunctionQuery(merged)}, windows[top+1:]...), nil
 }
 
 // dayWindows are the fetch days from the newest in the index, each
