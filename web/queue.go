@@ -195,23 +195,11 @@ func handleQueue(rs *responder, find queueFinder, listings ListingStore, pageSiz
 			rs.fail(w, r, err)
 			return
 		}
+		if isAPI(r) {
+			rs.json(w, http.StatusOK, p)
+			return
+		}
 		rs.html(w, r, http.StatusOK, "queue", "Review queue", p)
-	})
-}
-
-func handleAPIQueue(rs *responder, find queueFinder, listings ListingStore, pageSize int) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		f, err := parseQueueFilter(r.URL.Query(), pageSize)
-		if err != nil {
-			rs.fail(w, r, err)
-			return
-		}
-		p, err := loadQueue(r.Context(), find, listings, f)
-		if err != nil {
-			rs.fail(w, r, err)
-			return
-		}
-		rs.json(w, http.StatusOK, p)
 	})
 }
 

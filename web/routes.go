@@ -60,7 +60,7 @@ func (s *Server) routes() http.Handler {
 
 	// JSON API (bearer token, or a session cookie plus X-CSRF-Token).
 	mux.Handle("GET /api/v1/me", analyst(handleAPIMe()))
-	mux.Handle("GET /api/v1/queue", analyst(handleAPIQueue(rs, find, o.Listings, o.PageSize)))
+	mux.Handle("GET /api/v1/queue", analyst(handleQueue(rs, find, o.Listings, o.PageSize)))
 	mux.Handle("GET /api/v1/listings/{id}", analyst(handleAPIListing(rs, ld)))
 	mux.Handle("POST /api/v1/listings/{id}/verdict", analyst(handleAPIVerdicts(rs, vd)))
 	mux.Handle("POST /api/v1/verdicts", analyst(handleAPIVerdicts(rs, vd)))
