@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/blevesearch/bleve/v2"
+	"github.com/blevesearch/bleve/v2/analysis"
 	"github.com/blevesearch/bleve/v2/document"
 	"github.com/blevesearch/bleve/v2/search"
 	"github.com/blevesearch/bleve/v2/search/highlight"
@@ -631,12 +632,7 @@ func (ix *Index) fragments(ctx context.Context, dm *search.DocumentMatch, terms 
 				if !m.matches(term) {
 					continue
 				}
-				tlm := dm.Locations[field]
-				if tlm == nil {
-					tlm = search.TermLocationMap{}
-					dm.Locations[field] = tlm
-				}
-				tlm[term] = append(tlm[term], &search.Location{Pos: uint64(tok.Position), Start: uint64(tok.Start), End: uint64(tok.End)})
+				mark(dm, field, term, tok)
 				break
 			}
 		}
@@ -649,12 +645,7 @@ func (ix *Index) fragments(ctx context.Context, dm *search.DocumentMatch, terms 
 					if _, ok := folded[w]; !ok {
 						continue
 					}
-					tlm := dm.Locations[field]
-					if tlm == nil {
-						tlm = search.TermLocationMap{}
-						dm.Locations[field] = tlm
-					}
-					tlm[w] = append(tlm[w], &search.Location{Pos: uint64(tok.Position), Start: uint64(tok.Start), End: uint64(tok.End)})
+					mark(dm, field, w, tok)
 				}
 			}
 		}
@@ -681,4 +672,15 @@ func (ix *Index) fragments(ctx context.Context, dm *search.DocumentMatch, terms 
 		}
 	}
 	return out, nil
+}
+
+// mark records that tok, a match of term, stands in field of dm, for the
+// highlighter to mark.
+func mark(dm *search.DocumentMatch, field, term string, tok *analysis.Token) {
+	tlm := dm.Locations[field]
+	if tlm == nil {
+		tlm = search.TermLocationMap{}
+		dm.Locations[field] = tlm
+	}
+	tlm[term] = append(tlm[term], &search.Location{Pos: uint64(tok.Position), Start: uint64(tok.Start), End: uint64(tok.End)})
 }
