@@ -70,27 +70,34 @@ func (ix *Index) searchTiered(ctx context.Context, bq query.Query, order search.
 	defer r.Close()
 	m := ix.bi.Mapping()
 	need := offset + limit
-	s, err := bq.Searcher(ctx, r, m, search.SearcherOptions{Score: "none", IncludeTermVectors: locations})
+	again := func() (search.Searcher, error) {
+		return bq.Searcher(ctx, r, m, search.SearcherOptions{Score: "none", IncludeTermVectors: locations})
+	}
+	s, err := again()
 	if err != nil {
 		return tieredResult{}, err
 	}
 	defer s.Close()
-	var windows []query.Query
-	if byDate {
-		windows, err = dayWindows(r)
-	} else {
-		windows = scoreWindows()
-	}
-	if err != nil {
-		return tieredResult{}, err
-	}
 	page := func(hits []*search.DocumentMatch) []*search.DocumentMatch {
 		return hits[min(offset, len(hits)):min(need, len(hits))]
 	}
-	// run collects the first n matches of each window in turn, each window
+	// sortFirst sorts what base yields and keeps the first need.
+	sortFirst := func(base search.Searcher) (*collector.TopNCollector, error) {
+		c := collector.NewTopNCollector(need, 0, order)
+		return c, c.Collect(ctx, base, r)
+	}
+	// windowList reads the windows only for the searches that use them:
+	// the day windows read the fetch days' dictionary.
+	windowList := func() ([]query.Query, error) {
+		if byDate {
+			return dayWindows(r)
+		}
+		return scoreWindows(), nil
+	}
+	// run collects the first matches of each window in turn, each window
 	// narrowing the searcher that from returns (nil: every listing), until
 	// it has need hits.
-	run := func(from func() (search.Searcher, error)) ([]*search.DocumentMatch, error) {
+	run := func(windows []query.Query, from func() (search.Searcher, error)) ([]*search.DocumentMatch, error) {
 		var hits []*search.DocumentMatch
 		for _, w := range windows {
 			ws, err := w.Searcher(ctx, r, m, search.SearcherOptions{Score: "none"})
@@ -124,16 +131,13 @@ func (ix *Index) searchTiered(ctx context.Context, bq query.Query, order search.
 		}
 		return hits, nil
 	}
-	again := func() (search.Searcher, error) {
-		return bq.Searcher(ctx, r, m, search.SearcherOptions{Score: "none", IncludeTermVectors: locations})
-	}
 	var total uint64
 	if locations {
 		// Matches carry their word positions, which a list of IDs would
 		// lose: sort the first ones as they come.
 		first := &limitedSearcher{Searcher: s, left: smallTotal(need)}
-		c := collector.NewTopNCollector(need, 0, order)
-		if err := c.Collect(ctx, first, r); err != nil {
+		c, err := sortFirst(first)
+		if err != nil {
 			return tieredResult{}, err
 		}
 		if !first.stopped {
@@ -149,6 +153,10 @@ func (ix *Index) searchTiered(ctx context.Context, bq query.Query, order search.
 			replay := func() (search.Searcher, error) { return &replaySearcher{Searcher: s, ids: ids}, nil }
 			var hits []*search.DocumentMatch
 			if len(ids) > oneSort(need) {
+				windows, err := windowList()
+				if err != nil {
+					return tieredResult{}, err
+				}
 				if !byDate {
 					// Each window is a pass over the gathered matches: start
 					// with as many top windows as should hold the page.
@@ -156,16 +164,15 @@ func (ix *Index) searchTiered(ctx context.Context, bq query.Query, order search.
 						return tieredResult{}, err
 					}
 				}
-				if hits, err = run(replay); err != nil {
+				if hits, err = run(windows, replay); err != nil {
 					return tieredResult{}, err
 				}
 			}
 			if len(hits) < min(need, len(ids)) {
 				// Few enough to sort at once, or listings the windows
 				// miss (indexed before there were windows): one sort.
-				base, _ := replay()
-				c := collector.NewTopNCollector(need, 0, order)
-				if err := c.Collect(ctx, base, r); err != nil {
+				c, err := sortFirst(&replaySearcher{Searcher: s, ids: ids})
+				if err != nil {
 					return tieredResult{}, err
 				}
 				hits = c.Results()
@@ -187,7 +194,11 @@ func (ix *Index) searchTiered(ctx context.Context, bq query.Query, order search.
 		exact = true
 		from = nil
 	}
-	hits, err := run(from)
+	windows, err := windowList()
+	if err != nil {
+		return tieredResult{}, err
+	}
+	hits, err := run(windows, from)
 	if err != nil {
 		return tieredResult{}, err
 	}
@@ -197,8 +208,7 @@ func (ix *Index) searchTiered(ctx context.Context, bq query.Query, order search.
 		if err != nil {
 			return tieredResult{}, err
 		}
-		c := collector.NewTopNCollector(need, 0, order)
-		err = c.Collect(ctx, base, r)
+		c, err := sortFirst(base)
 		base.Close()
 		if err != nil {
 			return tieredResult{}, err
@@ -336,23 +346,14 @@ func scoreWindows() []query.Query {
 // gathered matches instead of one a window. The merged window is a union
 // of a few terms' postings, costing little beside those passes.
 func mergeTop(r bleveindex.IndexReader, windows []query.Query, n, need int) ([]query.Query, error) {
-	d, err := r.FieldDict(scoreWindow)
-	if err != nil {
-		return nil, fmt.Errorf("read score windows: %w", err)
-	}
-	defer d.Close()
 	counts := make(map[string]uint64, len(windows))
 	var all uint64
-	for {
-		e, err := d.Next()
-		if err != nil {
-			return nil, fmt.Errorf("read score windows: %w", err)
-		}
-		if e == nil {
-			break
-		}
-		counts[e.Term] = e.Count
-		all += e.Count
+	err := eachTerm(r, scoreWindow, func(term string, count uint64) {
+		counts[term] = count
+		all += count
+	})
+	if err != nil {
+		return nil, fmt.Errorf("read score windows: %w", err)
 	}
 	if all == 0 {
 		return windows, nil
@@ -404,24 +405,15 @@ func dayWindows(r bleveindex.IndexReader) ([]query.Query, error) {
 // dayBounds are the oldest and newest fetch days in the index; zero when
 // it has none.
 func dayBounds(r bleveindex.IndexReader) (first, last time.Time, err error) {
-	d, err := r.FieldDict(fieldFetched)
+	var lo, hi string
+	err = eachTerm(r, fieldFetched, func(term string, _ uint64) {
+		if lo == "" {
+			lo = term
+		}
+		hi = term
+	})
 	if err != nil {
 		return first, last, fmt.Errorf("read fetch days: %w", err)
-	}
-	defer d.Close()
-	var lo, hi string
-	for {
-		e, err := d.Next()
-		if err != nil {
-			return first, last, fmt.Errorf("read fetch days: %w", err)
-		}
-		if e == nil {
-			break
-		}
-		if lo == "" {
-			lo = e.Term
-		}
-		hi = e.Term
 	}
 	if hi == "" {
 		return first, last, nil
@@ -433,6 +425,23 @@ func dayBounds(r bleveindex.IndexReader) (first, last time.Time, err error) {
 		return first, last, fmt.Errorf("read fetch days: %w", err)
 	}
 	return first, last, nil
+}
+
+// eachTerm calls fn with every term of field in the index, in order, and
+// how many listings hold it.
+func eachTerm(r bleveindex.IndexReader, field string, fn func(term string, count uint64)) error {
+	d, err := r.FieldDict(field)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	for {
+		e, err := d.Next()
+		if err != nil || e == nil {
+			return err
+		}
+		fn(e.Term, e.Count)
+	}
 }
 
 // keyRange is the inclusive term range [lo, hi] over field; "" is open.
