@@ -236,20 +236,11 @@ func phashBits(c [dctN][dctN]float64, mirrored bool) uint64 {
 // sharp-phash package, kept for the agreement report.
 func sharpPHash(c [dctN][dctN]float64) uint64 {
 	var v [64]float64
-	var sum float64
 	for i := range 64 {
 		u, vv := i/8+1, i%8+1
 		v[i] = c[vv][u]
-		sum += v[i]
 	}
-	mean := sum / 64
-	var h uint64
-	for i, f := range v {
-		if f > mean {
-			h |= 1 << (63 - i)
-		}
-	}
-	return h
+	return ahashBits(v[:])
 }
 
 func median(v [64]float64) float64 {
