@@ -106,12 +106,7 @@ func (s *Store) Purge(ctx context.Context, p RetentionPolicy) (PurgeStats, error
 			}
 			return nil
 		}
-		if p.DryRun {
-			err = s.db.View(fn)
-		} else {
-			err = s.db.Update(fn)
-		}
-		if err != nil {
+		if err = s.purgeTx(p, fn); err != nil {
 			return st, fmt.Errorf("purge: %w", err)
 		}
 		st.add(cs)
@@ -131,15 +126,20 @@ func (s *Store) Purge(ctx context.Context, p RetentionPolicy) (PurgeStats, error
 		st.Images, st.Bytes = st.Images+n, st.Bytes+size
 		return err
 	}
-	if p.DryRun {
-		err = s.db.View(fn)
-	} else {
-		err = s.db.Update(fn)
-	}
-	if err != nil {
+	if err := s.purgeTx(p, fn); err != nil {
 		return st, fmt.Errorf("purge images: %w", err)
 	}
 	return st, nil
+}
+
+// purgeTx runs fn in a read-only transaction for a dry run, so that
+// counting what would go can never remove anything, and in a write
+// transaction otherwise.
+func (s *Store) purgeTx(p RetentionPolicy, fn func(*bolt.Tx) error) error {
+	if p.DryRun {
+		return s.db.View(fn)
+	}
+	return s.db.Update(fn)
 }
 
 func (st *PurgeStats) add(o PurgeStats) {
