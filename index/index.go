@@ -16,6 +16,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -229,7 +230,14 @@ func (ix *Index) scan(ctx context.Context, withVer bool, fn func(id listing.ID, 
 	if err != nil {
 		return err
 	}
-	parts := make(map[string]string, len(fields))
+	// The doc values of a listing, in the order of fields; reused, since
+	// Versions runs at every start over every listing.
+	parts := make([][]byte, len(fields))
+	visit := func(field string, term []byte) {
+		if i := slices.Index(fields, field); i >= 0 {
+			parts[i] = append(parts[i], term...)
+		}
+	}
 	for i := 0; ; i++ {
 		if i%4096 == 0 {
 			if err := ctx.Err(); err != nil {
@@ -249,14 +257,13 @@ func (ix *Index) scan(ctx context.Context, withVer bool, fn func(id listing.ID, 
 		}
 		ver := ""
 		if withVer {
-			clear(parts)
-			err = dvr.VisitDocValues(iid, func(field string, term []byte) {
-				parts[field] = string(term)
-			})
-			if err != nil {
+			for i := range parts {
+				parts[i] = parts[i][:0]
+			}
+			if err = dvr.VisitDocValues(iid, visit); err != nil {
 				return fmt.Errorf("version of %s: %w", ext, err)
 			}
-			ver = version(parts[sortFetched], parts[sortScore], parts[fieldStatus], parts[fieldVer])
+			ver = version(string(parts[0]), string(parts[1]), string(parts[2]), string(parts[3]))
 		}
 		fn(listing.ID(ext), ver)
 	}
